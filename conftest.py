@@ -1,0 +1,45 @@
+"""Suite-wide set-up: Hypothesis profiles, pytest options for the training gate, shared fixtures.
+
+Profiles (pick one with Hypothesis's own --hypothesis-profile=NAME):
+    dev   the default on a workstation: quick, randomized
+    ci    Hypothesis's built-in one (derandomized, no deadline, no database), loaded when CI is set
+    fuzz  thousands of random examples per property; run it in parallel with pytest -n auto
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is first imported
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.register_profile("ci", parent=settings.get_profile("ci"), max_examples=50)
+settings.register_profile(
+    "fuzz",
+    max_examples=2_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+if "CI" not in os.environ:  # with CI set, Hypothesis has already loaded "ci"
+    settings.load_profile("dev")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("rnncheck", "rnncheck training gate")
+    group.addoption("--min-accuracy", type=float, default=0.93, help="test accuracy the gate must reach (default 0.93)")
+    group.addoption("--train-seed", type=int, default=0, help="seed of the gate's training run (default 0)")
+    group.addoption("--metrics-json", metavar="PATH", default=None, help="write the gate's metrics to PATH")
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """The real MNIST, loaded and verified once per session; fails (never skips) when it is missing."""
+    from rnncheck.data import DatasetError, load_mnist
+
+    try:
+        return load_mnist()
+    except DatasetError as error:
+        pytest.fail(f"this test needs the real MNIST: {error}", pytrace=False)

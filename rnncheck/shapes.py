@@ -1,0 +1,38 @@
+"""Output and state shapes of Keras recurrent layers, by rule (pure Python, no TensorFlow).
+
+A layer with u units over x of shape (batch, time, d) returns
+    (batch, u)           the last step's output, or
+    (batch, time, u)     every step's output with return_sequences=True,
+and with return_state=True its final states after it: one (batch, u) for SimpleRNN and GRU,
+two for LSTM (h and c). Bidirectional doubles the last axis for merge_mode="concat"
+and returns the forward states, then the backward ones.
+"""
+
+from __future__ import annotations
+
+from rnncheck.params import CELLS, MERGE_MODES, _check_choice, check_size
+
+STATES = {"simple": 1, "gru": 1, "lstm": 2}
+
+
+def output_shapes(
+    cell: str,
+    *,
+    batch: int,
+    time: int,
+    units: int,
+    return_sequences: bool = False,
+    return_state: bool = False,
+    bidirectional: bool = False,
+    merge_mode: str = "concat",
+) -> list[tuple[int, ...]]:
+    """Shapes of what the layer returns: [output] or, with return_state, [output, *states]."""
+    _check_choice("cell", cell, CELLS)
+    _check_choice("merge_mode", merge_mode, MERGE_MODES)
+    b, t, u = check_size("batch", batch), check_size("time", time), check_size("units", units)
+    size = 2 * u if bidirectional and merge_mode == "concat" else u
+    output = (b, t, size) if return_sequences else (b, size)
+    if not return_state:
+        return [output]
+    directions = 2 if bidirectional else 1
+    return [output] + [(b, u)] * (STATES[cell] * directions)
