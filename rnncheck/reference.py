@@ -1,0 +1,138 @@
+"""NumPy reference of Keras's SimpleRNN, GRU and LSTM, fed the layers' own weights.
+
+x is (batch, time, d); weights are in Keras's layout: kernel (d, G*u), recurrent_kernel (u, G*u),
+bias (G*u,) or None (GRU with reset_after: (2, 3u)). Gate order: LSTM i, f, c, o; GRU z, r, h.
+Options follow Keras: return_sequences, return_state, go_backwards, initial_state, mask. A masked step
+carries the state forward and repeats the previous output (zeros before the first).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), without overflow
+
+
+def simple_rnn(x, kernel, recurrent_kernel, bias=None, **options):
+    """h_t = tanh(x_t W + h_{t-1} U + b)."""
+
+    def step(x_t, h):
+        (h,) = h
+        h = np.tanh(x_t @ kernel + h @ recurrent_kernel + b)
+        return h, (h,)
+
+    u = _check_weights("simple_rnn", x, kernel, recurrent_kernel, bias, gates=1)
+    b = 0.0 if bias is None else bias
+    return _run(step, x, u, n_states=1, **options)
+
+
+def gru(x, kernel, recurrent_kernel, bias=None, *, reset_after: bool = True, **options):
+    """z, r = sigmoid(...); h~ = tanh(x W_h + r * (h U_h + b_h') or (r * h) U_h); h = z h_{t-1} + (1 - z) h~."""
+    u = _check_weights("gru", x, kernel, recurrent_kernel, bias, gates=3, reset_after=reset_after)
+    if bias is None:
+        input_bias, recurrent_bias = 0.0, 0.0
+    elif reset_after:
+        input_bias, recurrent_bias = bias[0], bias[1]
+    else:
+        input_bias, recurrent_bias = bias, 0.0
+
+    def step(x_t, h):
+        (h,) = h
+        x_z, x_r, x_h = np.split(x_t @ kernel + input_bias, 3, axis=-1)
+        if reset_after:
+            h_z, h_r, h_h = np.split(h @ recurrent_kernel + recurrent_bias, 3, axis=-1)
+            z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
+            candidate = np.tanh(x_h + r * h_h)
+        else:
+            h_z, h_r = np.split(h @ recurrent_kernel[:, : 2 * u], 2, axis=-1)
+            z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
+            candidate = np.tanh(x_h + (r * h) @ recurrent_kernel[:, 2 * u :])
+        h = z * h + (1.0 - z) * candidate
+        return h, (h,)
+
+    return _run(step, x, u, n_states=1, **options)
+
+
+def lstm(x, kernel, recurrent_kernel, bias=None, **options):
+    """i, f, o = sigmoid(...); c = f c_{t-1} + i tanh(...); h = o tanh(c). States are (h, c)."""
+    u = _check_weights("lstm", x, kernel, recurrent_kernel, bias, gates=4)
+    b = 0.0 if bias is None else bias
+
+    def step(x_t, states):
+        h, c = states
+        i, f, g, o = np.split(x_t @ kernel + h @ recurrent_kernel + b, 4, axis=-1)
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+        return h, (h, c)
+
+    return _run(step, x, u, n_states=2, **options)
+
+
+def unrolled_simple_rnn(x, kernel, recurrent_kernel, bias=None):
+    """SimpleRNN written as T dense layers that share one weight matrix [[W], [U]] of shape (d+u, u).
+
+    Layer t maps [x_t, h_{t-1}] -> h_t = tanh([x_t, h_{t-1}] @ [[W], [U]] + b): one Dense(d+u -> u),
+    whence the parameter count u*(d+u+1). The U rows connect the units of one layer to each other.
+    Returns every layer's output, (batch, time, u).
+    """
+    u = _check_weights("unrolled_simple_rnn", x, kernel, recurrent_kernel, bias, gates=1)
+    shared = np.concatenate([kernel, recurrent_kernel], axis=0)  # (d+u, u)
+    b = np.zeros(u) if bias is None else bias
+    layers = [lambda inputs: np.tanh(inputs @ shared + b)] * x.shape[1]  # T layers, one set of weights
+    h = np.zeros((x.shape[0], u))  # (batch, u)
+    outputs = []
+    for t, dense in enumerate(layers):
+        h = dense(np.concatenate([x[:, t], h], axis=-1))  # (batch, d+u) -> (batch, u)
+        outputs.append(h)
+    return np.stack(outputs, axis=1)
+
+
+def _check_weights(name, x, kernel, recurrent_kernel, bias, *, gates, reset_after=False) -> int:
+    x, kernel, recurrent_kernel = np.asarray(x), np.asarray(kernel), np.asarray(recurrent_kernel)
+    if x.ndim != 3:
+        raise ValueError(f"{name}: x must be (batch, time, features), got shape {x.shape}")
+    if recurrent_kernel.ndim != 2 or recurrent_kernel.shape[1] != gates * recurrent_kernel.shape[0]:
+        raise ValueError(f"{name}: recurrent_kernel must be (units, {gates} * units), got {recurrent_kernel.shape}")
+    u = recurrent_kernel.shape[0]
+    if kernel.shape != (x.shape[2], gates * u):
+        raise ValueError(f"{name}: kernel must be (features, {gates} * units) = {(x.shape[2], gates * u)}, got {kernel.shape}")
+    if bias is not None:
+        expected = (2, gates * u) if reset_after else (gates * u,)
+        if np.shape(bias) != expected:
+            raise ValueError(f"{name}: bias must be {expected}, got {np.shape(bias)}")
+    return u
+
+
+def _run(
+    step, x, u, *, n_states, return_sequences=False, return_state=False, go_backwards=False, initial_state=None, mask=None
+):
+    """Scan `step` over time like keras.layers.RNN: the output, or [output, *states] with return_state."""
+    x = np.asarray(x, dtype=np.float64)
+    batch, time = x.shape[:2]
+    if initial_state is None:
+        states = tuple(np.zeros((batch, u)) for _ in range(n_states))
+    else:
+        states = tuple(np.asarray(s, dtype=np.float64) for s in initial_state)
+        if len(states) != n_states or any(s.shape != (batch, u) for s in states):
+            got = [np.shape(s) for s in initial_state]
+            raise ValueError(f"initial_state must be {n_states} array(s) of shape {(batch, u)}, got {got}")
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != (batch, time):
+            raise ValueError(f"mask must be (batch, time) = {(batch, time)}, got {mask.shape}")
+    steps = range(time - 1, -1, -1) if go_backwards else range(time)
+    output = np.zeros((batch, u))  # what a masked first step repeats
+    outputs = []
+    for t in steps:
+        new_output, new_states = step(x[:, t], states)
+        if mask is None:
+            output, states = new_output, new_states
+        else:
+            keep = mask[:, t, None]  # (batch, 1)
+            output = np.where(keep, new_output, output)
+            states = tuple(np.where(keep, new, old) for new, old in zip(new_states, states))
+        outputs.append(output)
+    result = np.stack(outputs, axis=1) if return_sequences else output  # (batch, time, u) or (batch, u)
+    return [result, *states] if return_state else result
