@@ -1,0 +1,129 @@
+"""Train and evaluate the MNIST RNN: one seeded run in, one small result record out."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import time
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from rnncheck.model import build_model, keras
+from rnncheck.params import check_size, model_params
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What one run trains; the defaults are the classic script's (Adam 1e-4, batch 64, 3 epochs)."""
+
+    units: int = 10
+    learning_rate: float = 1e-4
+    batch_size: int = 64
+    epochs: int = 3
+    seed: int = 0
+    clipnorm: float | None = None
+    unroll: bool = False  # a Python loop over the 28 steps: one graph, no while-loop overhead
+    steps_per_execution: int = 1  # train steps per call into the graph
+
+
+CLASSIC = TrainConfig()
+# The regression gate: clears 0.93 on the full test set for seeds 0-4 (see bench/gate.py).
+GATE = TrainConfig(units=128, learning_rate=1e-3, batch_size=128, epochs=2, clipnorm=1.0, unroll=True, steps_per_execution=16)
+PRESETS = {"classic": CLASSIC, "gate": GATE}
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    config: TrainConfig
+    params: int  # as Keras counts them
+    test_loss: float
+    test_accuracy: float
+    fit_seconds: float
+    seconds: float  # build + fit + evaluate
+    history: tuple[dict[str, float], ...]  # one {"loss", "accuracy"} per epoch
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def train(config: TrainConfig, data, *, verbose: int | str = "auto") -> TrainResult:
+    """Train `config` on data = ((x_train, y_train), (x_test, y_test)) and evaluate on the test set.
+
+    The same seed on the same machine gives the same numbers.
+    """
+    (x_train, y_train), (x_test, y_test) = data
+    start = time.perf_counter()
+    keras.utils.clear_session()
+    keras.utils.set_random_seed(config.seed)
+    model = build_model(
+        units=config.units,
+        time_steps=x_train.shape[1],
+        input_size=x_train.shape[2],
+        learning_rate=config.learning_rate,
+        clipnorm=config.clipnorm,
+        unroll=config.unroll,
+        steps_per_execution=config.steps_per_execution,
+    )
+    fit_start = time.perf_counter()
+    history = model.fit(
+        x_train,
+        y_train,
+        batch_size=check_size("batch_size", config.batch_size),
+        epochs=check_size("epochs", config.epochs),
+        verbose=verbose,
+    ).history
+    fit_seconds = time.perf_counter() - fit_start
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
+    epochs = tuple({name: float(values[i]) for name, values in history.items()} for i in range(config.epochs))
+    return TrainResult(
+        config=config,
+        params=model.count_params(),
+        test_loss=float(test_loss),
+        test_accuracy=float(test_accuracy),
+        fit_seconds=fit_seconds,
+        seconds=time.perf_counter() - start,
+        history=epochs,
+    )
+
+
+@dataclass(frozen=True)
+class ReproducedRow:
+    """One row of the classic experiment: the formula's count beside Keras's, and what it learned."""
+
+    units: int
+    formula_params: int
+    keras_params: int
+    test_loss: float
+    test_accuracy: float
+    seconds: float
+
+
+def reproduce(data, *, units: Sequence[int] = (10, 20, 30), config: TrainConfig = CLASSIC, verbose=0) -> Iterator[ReproducedRow]:
+    """Train the classic configuration once per size in `units`, yielding each row as it finishes."""
+    for u in units:
+        result = train(dataclasses.replace(config, units=u), data, verbose=verbose)
+        yield ReproducedRow(
+            units=u,
+            formula_params=model_params(units=u, input_size=data[0][0].shape[2]).total,
+            keras_params=result.params,
+            test_loss=result.test_loss,
+            test_accuracy=result.test_accuracy,
+            seconds=result.seconds,
+        )
+
+
+def versions() -> dict[str, str | int]:
+    """What produced a number: library versions and the machine's core count."""
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count() or 0,
+    }

@@ -1,0 +1,153 @@
+"""The rnncheck command: what it prints, what it refuses, and that `params` needs no TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from rnncheck import cli
+from tests.files import tiny_arrays, write_npz
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    """Run the CLI in-process: (exit code, stdout, stderr)."""
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as exit:  # argparse's own errors
+        code = exit.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_params_default_prints_the_classic_rows_with_breakdown(capsys):
+    code, out, _ = run(capsys, "params")
+    assert code == 0
+    for units, total, breakdown, model in [(10, 390, "28x10 + 10x10 + 10", 500), (20, 980, "28x20 + 20x20 + 20", 1190), (30, 1770, "28x30 + 30x30 + 30", 2080)]:
+        row = next(line for line in out.splitlines() if line.split()[:2] == [str(units), str(total)])
+        assert breakdown in row and row.split()[-1] == str(model)
+
+
+@pytest.mark.parametrize(
+    "argv, total",
+    [
+        (["--cell", "gru", "--input-size", "4", "--units", "5"], 165),
+        (["--cell", "gru", "--input-size", "4", "--units", "5", "--no-reset-after"], 150),
+        (["--cell", "lstm", "--bidirectional", "--input-size", "10", "--units", "64"], 38400),
+        (["--cell", "lstm", "--input-size", "4", "--units", "5", "--framework", "torch"], 220),
+        (["--input-size", "28", "--units", "10", "--no-bias"], 380),
+    ],
+)
+def test_params_json_reports_total_and_weights(capsys, argv, total):
+    code, out, _ = run(capsys, "params", "--json", *argv)
+    (row,) = json.loads(out)
+    assert code == 0 and row["total"] == total
+    assert row["directions"] * sum(w["count"] for w in row["weights"]) == total
+    assert all(w["count"] == math.prod(w["shape"]) for w in row["weights"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--cell", "gru", "--input-size", "4", "--units", "5"],
+        ["--cell", "gru", "--input-size", "4", "--units", "5", "--no-reset-after"],
+        ["--cell", "lstm", "--bidirectional", "--input-size", "10", "--units", "64"],
+        ["--cell", "simple", "--bidirectional", "--merge-mode", "sum", "--no-bias", "--units", "3", "7"],
+    ],
+)
+def test_params_verify_agrees_with_keras(capsys, argv):
+    code, out, _ = run(capsys, "params", "--verify", "--json", *argv)
+    rows = json.loads(out)
+    assert code == 0
+    assert all(r["keras_total"] == r["total"] and r["keras_model_total"] == r["model_total"] for r in rows)
+
+
+def test_params_verify_fails_when_keras_disagrees(capsys, monkeypatch):
+    import rnncheck.model
+
+    monkeypatch.setattr(rnncheck.model, "keras_param_counts", lambda *a, **k: (391, 501))
+    code, _, err = run(capsys, "params", "--verify", "--units", "10")
+    assert code == 1 and "disagree" in err
+
+
+@pytest.mark.parametrize(
+    "argv, complaint",
+    [
+        (["params", "--units", "0"], "'0' is less than 1"),
+        (["params", "--units", "-3"], "'-3' is less than 1"),
+        (["params", "--input-size", "abc"], "'abc' is not an integer"),
+        (["params", "--input-size", "2.5"], "'2.5' is not an integer"),
+        (["params", "--cell", "rnn"], "invalid choice"),
+        (["params", "--framework", "torch", "--verify"], "needs --framework keras"),
+        (["params", "--framework", "torch", "--cell", "gru", "--no-reset-after"], "no PyTorch equivalent"),
+        (["train", "--learning-rate", "0"], "'0' is not a positive finite number"),
+        (["train", "--learning-rate", "fast"], "'fast' is not a number"),
+        (["train", "--epochs", "0"], "'0' is less than 1"),
+        (["train", "--data", "/no/such/mnist.npz"], "/no/such/mnist.npz does not exist"),
+        (["reproduce", "--plot", "/no/such/folder/plot.png"], "folder /no/such/folder does not exist"),
+    ],
+)
+def test_bad_arguments_exit_nonzero_with_one_line(capsys, argv, complaint):
+    code, out, err = run(capsys, *argv)
+    assert code != 0 and out == ""
+    assert complaint in err and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("rnncheck")
+
+
+def test_bad_dataset_is_one_line_not_a_traceback(capsys, tmp_path):
+    (tmp_path / "broken.npz").write_text("not a zip")
+    code, _, err = run(capsys, "train", "--data", str(tmp_path / "broken.npz"))
+    (line,) = err.strip().splitlines()
+    assert code == 2
+    assert line.startswith(f"rnncheck train: error: {tmp_path / 'broken.npz'}: not a readable .npz archive")
+
+
+def test_params_answers_without_importing_tensorflow():
+    code = "import sys; from rnncheck.cli import main; main(['params']); assert 'tensorflow' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_python_dash_m_runs_the_cli():
+    result = subprocess.run([sys.executable, "-m", "rnncheck", "params", "--units", "10"], capture_output=True, text=True)
+    assert result.returncode == 0 and " 390 " in result.stdout
+
+
+@pytest.fixture
+def tiny_npz(tmp_path):
+    return write_npz(tmp_path / "tiny.npz", tiny_arrays(train=32, test=8))
+
+
+def test_train_json_reports_loss_accuracy_and_config(capsys, tiny_npz):
+    code, out, _ = run(capsys, "train", "--data", str(tiny_npz), "--no-verify", "--units", "4", "--epochs", "2", "--batch-size", "8", "--json")
+    result = json.loads(out)
+    assert code == 0
+    assert result["params"] == 4 * (28 + 4 + 1) + (4 + 1) * 10
+    assert 0.0 <= result["test_accuracy"] <= 1.0 and result["test_loss"] > 0
+    assert result["config"]["units"] == 4 and result["config"]["learning_rate"] == 1e-4  # the classic default
+    assert len(result["history"]) == 2
+
+
+def test_train_prints_test_loss_and_accuracy(capsys, tiny_npz):
+    code, out, _ = run(capsys, "train", "--data", str(tiny_npz), "--no-verify", "--units", "3", "--epochs", "1")
+    assert code == 0
+    assert any(line.startswith("test loss: ") for line in out.splitlines())
+    assert any(line.startswith("test accuracy: ") for line in out.splitlines())
+
+
+def test_train_refuses_unofficial_data_unless_told(capsys, tiny_npz):
+    code, _, err = run(capsys, "train", "--data", str(tiny_npz), "--epochs", "1")
+    assert code == 2 and "not the official MNIST" in err and "--no-verify" in err
+
+
+def test_reproduce_prints_a_row_per_size_and_writes_the_plot(capsys, tiny_npz, tmp_path):
+    plot = tmp_path / "classic.png"
+    code, out, err = run(capsys, "reproduce", "--data", str(tiny_npz), "--no-verify", "--units", "2", "3", "--json", "--plot", str(plot))
+    rows = json.loads(out)
+    assert code == 0
+    assert [(r["units"], r["formula_params"], r["keras_params"]) for r in rows] == [(2, 92, 92), (3, 136, 136)]  # 62 + 30, 96 + 40
+    assert "[1/2]" in err and "[2/2]" in err
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
