@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from rnncheck.config import PRESETS
 from rnncheck.params import CELLS, FRAMEWORKS, KERAS_CLASS, MERGE_MODES, model_params
 
 
@@ -58,7 +59,9 @@ def parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("params", help="parameter counts by formula, with their breakdown")
     p.add_argument("--input-size", type=positive_int, default=28, help="features per time step (default 28)")
-    p.add_argument("--units", type=positive_int, nargs="+", default=[10, 20, 30], help="one row per size (default 10 20 30)")
+    p.add_argument(
+        "--units", type=positive_int, nargs="+", default=[10, 20, 30], help="one row per size (default 10 20 30)"
+    )
     p.add_argument("--classes", type=positive_int, default=10, help="units of the Dense head (default 10)")
     p.add_argument("--cell", choices=CELLS, default="simple")
     p.add_argument("--no-bias", action="store_true", help="use_bias=False")
@@ -71,12 +74,16 @@ def parser() -> argparse.ArgumentParser:
 
     t = commands.add_parser("train", help="train the MNIST RNN and print test loss and accuracy")
     add_training_options(t)
-    t.add_argument("--preset", choices=["classic", "gate"], default="classic", help="defaults for the options below")
-    t.add_argument("--units", type=positive_int)
-    t.add_argument("--learning-rate", type=positive_float)
-    t.add_argument("--batch-size", type=positive_int)
-    t.add_argument("--epochs", type=positive_int)
-    t.add_argument("--seed", type=non_negative_int)
+    t.add_argument("--preset", choices=list(PRESETS), default="classic", help="defaults for the options below")
+    for option, kind in [
+        ("units", positive_int),
+        ("learning_rate", positive_float),
+        ("batch_size", positive_int),
+        ("epochs", positive_int),
+        ("seed", non_negative_int),
+    ]:
+        defaults = ", ".join(f"{name} {getattr(preset, option)}" for name, preset in PRESETS.items())
+        t.add_argument(f"--{option.replace('_', '-')}", type=kind, help=f"default: {defaults}")
 
     r = commands.add_parser("reproduce", help="the classic experiment: 10, 20, 30 units, Adam 1e-4, batch 64, 3 epochs")
     add_training_options(r)
@@ -110,7 +117,14 @@ def run_params(args) -> int:
     )
     rows = []
     for units in args.units:
-        model = model_params(args.cell, input_size=args.input_size, units=units, num_classes=args.classes, framework=args.framework, **options)
+        model = model_params(
+            args.cell,
+            input_size=args.input_size,
+            units=units,
+            num_classes=args.classes,
+            framework=args.framework,
+            **options,
+        )
         layer, dense = model.layers
         row = {
             "cell": args.cell, "framework": args.framework, "input_size": args.input_size, "units": units, **options,
@@ -135,7 +149,11 @@ def run_params(args) -> int:
         print(json.dumps(rows, indent=2))
     else:
         print(params_table(rows, args))
-    agree = all(r["keras_total"] == r["total"] and r["keras_model_total"] == r["model_total"] for r in rows) if args.verify else True
+    agree = (
+        all(r["keras_total"] == r["total"] and r["keras_model_total"] == r["model_total"] for r in rows)
+        if args.verify
+        else True
+    )
     if not agree:
         print("rnncheck params: error: the formula and Keras disagree", file=sys.stderr)
     return 0 if agree else 1
@@ -154,7 +172,12 @@ def params_table(rows: list[dict], args) -> str:
     ]
     widths = [max(len(line[i]) for line in [header] + body) for i in range(len(header))]
     lines = [f"{layer} on {args.input_size} inputs, then Dense({args.classes}):"]
-    lines += ["  ".join(cell.ljust(w) if i == 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths))).rstrip() for line in [header] + body]
+    lines += [
+        "  ".join(
+            cell.ljust(w) if i == 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
+        for line in [header] + body
+    ]
     return "\n".join(lines)
 
 
@@ -167,7 +190,7 @@ def load_data(args):
 def run_train(args) -> int:
     import dataclasses
 
-    from rnncheck.train import PRESETS, train
+    from rnncheck.train import train
 
     chosen = {name: getattr(args, name) for name in ("units", "learning_rate", "batch_size", "epochs", "seed")}
     config = dataclasses.replace(PRESETS[args.preset], **{k: v for k, v in chosen.items() if v is not None})
@@ -194,7 +217,11 @@ def run_reproduce(args) -> int:
     rows = []
     for i, row in enumerate(reproduce(((x_train, y_train), test), units=args.units), start=1):
         rows.append(row)
-        print(f"[{i}/{len(args.units)}] SimpleRNN({row.units}): test accuracy {row.test_accuracy:.4f} in {row.seconds:.1f} s", file=sys.stderr)
+        print(
+            f"[{i}/{len(args.units)}] SimpleRNN({row.units}): "
+            f"test accuracy {row.test_accuracy:.4f} in {row.seconds:.1f} s",
+            file=sys.stderr,
+        )
     if args.plot:
         from rnncheck.plot import plot_reproduction
 
@@ -205,8 +232,15 @@ def run_reproduce(args) -> int:
         header = ("units", "params (formula)", "params (Keras)", "test loss", "test accuracy", "seconds")
         print("  ".join(header))
         for r in rows:
-            cells = (r.units, r.formula_params, r.keras_params, f"{r.test_loss:.4f}", f"{r.test_accuracy:.4f}", f"{r.seconds:.1f}")
-            print("  ".join(str(c).rjust(len(h)) for c, h in zip(cells, header)))
+            cells = (
+                r.units,
+                r.formula_params,
+                r.keras_params,
+                f"{r.test_loss:.4f}",
+                f"{r.test_accuracy:.4f}",
+                f"{r.seconds:.1f}",
+            )
+            print("  ".join(str(c).rjust(len(h)) for c, h in zip(cells, header, strict=True)))
     if args.plot:
         print(f"plot written to {args.plot}", file=sys.stderr)
     return 0

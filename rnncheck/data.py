@@ -134,7 +134,9 @@ def read_idx_dir(folder: Path) -> dict[str, np.ndarray]:
         candidates = [folder / name, folder / f"{name}.gz"]
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
-            raise DatasetError(f"{folder}: neither {name} nor {name}.gz is there (an MNIST folder needs all four IDX files)")
+            raise DatasetError(
+                f"{folder}: neither {name} nor {name}.gz is there (an MNIST folder needs all four IDX files)"
+            )
         arrays[key] = read_idx(found)
     return arrays
 
@@ -147,7 +149,10 @@ def read_idx(path: Path) -> np.ndarray:
     except (OSError, EOFError, zlib.error) as error:
         raise DatasetError(f"{path}: cannot be read ({error})") from None
     if len(raw) < 4 or raw[0:2] != b"\0\0" or raw[2] != 0x08 or raw[3] not in (1, 3):
-        raise DatasetError(f"{path}: bad IDX magic number {raw[:4].hex() or '(empty file)'}; expected 00000801 or 00000803 (unsigned bytes)")
+        raise DatasetError(
+            f"{path}: bad IDX magic number {raw[:4].hex() or '(empty file)'}; "
+            "expected 00000801 or 00000803 (unsigned bytes)"
+        )
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
@@ -164,7 +169,9 @@ def check_arrays(arrays: dict[str, np.ndarray], source: Path) -> None:
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE or len(x) == 0:
-            raise DatasetError(f"{source}: x_{split} must be uint8 images of shape (N, 28, 28), got {x.dtype} {x.shape}")
+            raise DatasetError(
+                f"{source}: x_{split} must be uint8 images of shape (N, 28, 28), got {x.dtype} {x.shape}"
+            )
         if y.dtype.kind not in "iu" or y.shape != (len(x),):
             raise DatasetError(f"{source}: y_{split} must be {len(x)} integer labels, got {y.dtype} {y.shape}")
         if y.min() < 0 or y.max() >= NUM_CLASSES:

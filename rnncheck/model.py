@@ -10,7 +10,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 
-from rnncheck.params import CELLS, KERAS_CLASS, _check_choice, check_size  # noqa: E402
+from rnncheck.params import CELLS, KERAS_CLASS, check_choice, check_size  # noqa: E402
 
 
 def recurrent_layer(
@@ -29,7 +29,7 @@ def recurrent_layer(
     zeros=True initializes every weight to zero: counting and shapes do not need random
     weights, and the orthogonal recurrent initializer costs a QR decomposition.
     """
-    _check_choice("cell", cell, CELLS)
+    check_choice("cell", cell, CELLS)
     kwargs = dict(units=check_size("units", units), use_bias=use_bias, **options)
     if cell == "gru":
         kwargs["reset_after"] = reset_after

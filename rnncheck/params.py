@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 CELLS = ("simple", "gru", "lstm")
 GATES = {"simple": 1, "gru": 3, "lstm": 4}
@@ -78,7 +78,7 @@ def check_size(name: str, value: object) -> int:
     return int(value)
 
 
-def _check_choice(name: str, value: object, choices: Sequence[str]) -> str:
+def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
     return value  # type: ignore[return-value]
@@ -96,9 +96,9 @@ def recurrent_params(
     framework: str = "keras",
 ) -> LayerParams:
     """Weights of one recurrent layer: G*u*(d+u+1) in Keras (GRU reset_after: G*u*(d+u+2))."""
-    _check_choice("cell", cell, CELLS)
-    _check_choice("framework", framework, FRAMEWORKS)
-    _check_choice("merge_mode", merge_mode, MERGE_MODES)
+    check_choice("cell", cell, CELLS)
+    check_choice("framework", framework, FRAMEWORKS)
+    check_choice("merge_mode", merge_mode, MERGE_MODES)
     d = check_size("input_size", input_size)
     u = check_size("units", units)
     gu = GATES[cell] * u
@@ -109,7 +109,9 @@ def recurrent_params(
             weights.append(Weight("bias", (2, gu) if two_biases else (gu,)))
     else:
         if cell == "gru" and not reset_after:
-            raise ValueError("reset_after=False has no PyTorch equivalent: nn.GRU applies the reset gate after the matmul")
+            raise ValueError(
+                "reset_after=False has no PyTorch equivalent: nn.GRU applies the reset gate after the matmul"
+            )
         weights = [Weight("weight_ih", (gu, d)), Weight("weight_hh", (gu, u))]
         if use_bias:
             weights += [Weight("bias_ih", (gu,)), Weight("bias_hh", (gu,))]
@@ -148,6 +150,8 @@ def model_params(
     **options,
 ) -> ModelParams:
     """The MNIST model: recurrent layer(s) then Dense(num_classes); the classic one is 390 + 110 = 500."""
-    stack = stack_params(cell, input_size=input_size, units=[units] if isinstance(units, numbers.Integral) else units, **options)
+    stack = stack_params(
+        cell, input_size=input_size, units=[units] if isinstance(units, numbers.Integral) else units, **options
+    )
     head = dense_params(input_size=stack.layers[-1].output_size, units=check_size("num_classes", num_classes))
     return ModelParams(stack.layers + (head,))

@@ -97,7 +97,9 @@ def _check_weights(name, x, kernel, recurrent_kernel, bias, *, gates, reset_afte
         raise ValueError(f"{name}: recurrent_kernel must be (units, {gates} * units), got {recurrent_kernel.shape}")
     u = recurrent_kernel.shape[0]
     if kernel.shape != (x.shape[2], gates * u):
-        raise ValueError(f"{name}: kernel must be (features, {gates} * units) = {(x.shape[2], gates * u)}, got {kernel.shape}")
+        raise ValueError(
+            f"{name}: kernel must be (features, {gates} * units) = {(x.shape[2], gates * u)}, got {kernel.shape}"
+        )
     if bias is not None:
         expected = (2, gates * u) if reset_after else (gates * u,)
         if np.shape(bias) != expected:
@@ -106,7 +108,16 @@ def _check_weights(name, x, kernel, recurrent_kernel, bias, *, gates, reset_afte
 
 
 def _run(
-    step, x, u, *, n_states, return_sequences=False, return_state=False, go_backwards=False, initial_state=None, mask=None
+    step,
+    x,
+    u,
+    *,
+    n_states,
+    return_sequences=False,
+    return_state=False,
+    go_backwards=False,
+    initial_state=None,
+    mask=None,
 ):
     """Scan `step` over time like keras.layers.RNN: the output, or [output, *states] with return_state."""
     x = np.asarray(x, dtype=np.float64)
@@ -132,7 +143,7 @@ def _run(
         else:
             keep = mask[:, t, None]  # (batch, 1)
             output = np.where(keep, new_output, output)
-            states = tuple(np.where(keep, new, old) for new, old in zip(new_states, states))
+            states = tuple(np.where(keep, new, old) for new, old in zip(new_states, states, strict=True))
         outputs.append(output)
     result = np.stack(outputs, axis=1) if return_sequences else output  # (batch, time, u) or (batch, u)
     return [result, *states] if return_state else result

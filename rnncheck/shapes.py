@@ -10,7 +10,7 @@ and returns the forward states, then the backward ones.
 
 from __future__ import annotations
 
-from rnncheck.params import CELLS, MERGE_MODES, _check_choice, check_size
+from rnncheck.params import CELLS, MERGE_MODES, check_choice, check_size
 
 STATES = {"simple": 1, "gru": 1, "lstm": 2}
 
@@ -27,8 +27,8 @@ def output_shapes(
     merge_mode: str = "concat",
 ) -> list[tuple[int, ...]]:
     """Shapes of what the layer returns: [output] or, with return_state, [output, *states]."""
-    _check_choice("cell", cell, CELLS)
-    _check_choice("merge_mode", merge_mode, MERGE_MODES)
+    check_choice("cell", cell, CELLS)
+    check_choice("merge_mode", merge_mode, MERGE_MODES)
     b, t, u = check_size("batch", batch), check_size("time", time), check_size("units", units)
     size = 2 * u if bidirectional and merge_mode == "concat" else u
     output = (b, t, size) if return_sequences else (b, size)

@@ -6,33 +6,14 @@ import dataclasses
 import os
 import platform
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 import numpy as np
 
+from rnncheck.config import CLASSIC, TrainConfig
 from rnncheck.model import build_model, keras
 from rnncheck.params import check_size, model_params
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """What one run trains; the defaults are the classic script's (Adam 1e-4, batch 64, 3 epochs)."""
-
-    units: int = 10
-    learning_rate: float = 1e-4
-    batch_size: int = 64
-    epochs: int = 3
-    seed: int = 0
-    clipnorm: float | None = None
-    unroll: bool = False  # a Python loop over the 28 steps: one graph, no while-loop overhead
-    steps_per_execution: int = 1  # train steps per call into the graph
-
-
-CLASSIC = TrainConfig()
-# The regression gate: clears 0.93 on the full test set for seeds 0-4 (see bench/gate.py).
-GATE = TrainConfig(units=128, learning_rate=1e-3, batch_size=128, epochs=2, clipnorm=1.0, unroll=True, steps_per_execution=16)
-PRESETS = {"classic": CLASSIC, "gate": GATE}
 
 
 @dataclass(frozen=True)
@@ -101,7 +82,9 @@ class ReproducedRow:
     seconds: float
 
 
-def reproduce(data, *, units: Sequence[int] = (10, 20, 30), config: TrainConfig = CLASSIC, verbose=0) -> Iterator[ReproducedRow]:
+def reproduce(
+    data, *, units: Sequence[int] = (10, 20, 30), config: TrainConfig = CLASSIC, verbose=0
+) -> Iterator[ReproducedRow]:
     """Train the classic configuration once per size in `units`, yielding each row as it finishes."""
     for u in units:
         result = train(dataclasses.replace(config, units=u), data, verbose=verbose)

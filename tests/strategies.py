@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from rnncheck.params import CELLS, MERGE_MODES
+from rnncheck.params import CELLS, GATES, MERGE_MODES
+from rnncheck.shapes import STATES
 
 cells = st.sampled_from(CELLS)
 merge_modes = st.sampled_from(MERGE_MODES)
@@ -88,10 +89,6 @@ class SequenceCase:
         if self.mask is not None:
             options["mask"] = self.mask
         return options
-
-
-GATES = {"simple": 1, "gru": 3, "lstm": 4}
-STATES = {"simple": 1, "gru": 1, "lstm": 2}
 
 
 def float32_arrays(shape, scale: float = 1.0):

@@ -26,7 +26,11 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 def test_params_default_prints_the_classic_rows_with_breakdown(capsys):
     code, out, _ = run(capsys, "params")
     assert code == 0
-    for units, total, breakdown, model in [(10, 390, "28x10 + 10x10 + 10", 500), (20, 980, "28x20 + 20x20 + 20", 1190), (30, 1770, "28x30 + 30x30 + 30", 2080)]:
+    for units, total, breakdown, model in [
+        (10, 390, "28x10 + 10x10 + 10", 500),
+        (20, 980, "28x20 + 20x20 + 20", 1190),
+        (30, 1770, "28x30 + 30x30 + 30", 2080),
+    ]:
         row = next(line for line in out.splitlines() if line.split()[:2] == [str(units), str(total)])
         assert breakdown in row and row.split()[-1] == str(model)
 
@@ -112,7 +116,9 @@ def test_params_answers_without_importing_tensorflow():
 
 
 def test_python_dash_m_runs_the_cli():
-    result = subprocess.run([sys.executable, "-m", "rnncheck", "params", "--units", "10"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "rnncheck", "params", "--units", "10"], capture_output=True, text=True
+    )
     assert result.returncode == 0 and " 390 " in result.stdout
 
 
@@ -122,7 +128,20 @@ def tiny_npz(tmp_path):
 
 
 def test_train_json_reports_loss_accuracy_and_config(capsys, tiny_npz):
-    code, out, _ = run(capsys, "train", "--data", str(tiny_npz), "--no-verify", "--units", "4", "--epochs", "2", "--batch-size", "8", "--json")
+    code, out, _ = run(
+        capsys,
+        "train",
+        "--data",
+        str(tiny_npz),
+        "--no-verify",
+        "--units",
+        "4",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "8",
+        "--json",
+    )
     result = json.loads(out)
     assert code == 0
     assert result["params"] == 4 * (28 + 4 + 1) + (4 + 1) * 10
@@ -145,9 +164,14 @@ def test_train_refuses_unofficial_data_unless_told(capsys, tiny_npz):
 
 def test_reproduce_prints_a_row_per_size_and_writes_the_plot(capsys, tiny_npz, tmp_path):
     plot = tmp_path / "classic.png"
-    code, out, err = run(capsys, "reproduce", "--data", str(tiny_npz), "--no-verify", "--units", "2", "3", "--json", "--plot", str(plot))
+    code, out, err = run(
+        capsys, "reproduce", "--data", str(tiny_npz), "--no-verify", "--units", "2", "3", "--json", "--plot", str(plot)
+    )
     rows = json.loads(out)
     assert code == 0
-    assert [(r["units"], r["formula_params"], r["keras_params"]) for r in rows] == [(2, 92, 92), (3, 136, 136)]  # 62 + 30, 96 + 40
+    assert [(r["units"], r["formula_params"], r["keras_params"]) for r in rows] == [
+        (2, 92, 92),
+        (3, 136, 136),
+    ]  # 62 + 30, 96 + 40
     assert "[1/2]" in err and "[2/2]" in err
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

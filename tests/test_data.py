@@ -118,7 +118,10 @@ BAD_NPZ = {
     "labels out of range": (lambda p, a: write_npz(p, a, y_train=a["y_train"] + 5), "labels outside 0-9"),
     "label count": (lambda p, a: write_npz(p, a, y_test=a["y_test"][:3]), "y_test must be 4 integer labels"),
     "float labels": (lambda p, a: write_npz(p, a, y_test=a["y_test"].astype(float)), "y_test must be 4 integer labels"),
-    "pickled objects": (lambda p, a: write_npz(p, a, y_train=np.array([object()] * 6)), "not a readable .npz.*allow_pickle"),
+    "pickled objects": (
+        lambda p, a: write_npz(p, a, y_train=np.array([object()] * 6)),
+        "not a readable .npz.*allow_pickle",
+    ),
     "not a zip": (lambda p, a: p.write_text("hello"), "not a readable .npz"),
     "empty file": (lambda p, a: p.write_bytes(b""), "not a readable .npz"),
     "single .npy": (lambda p, a: p.write_bytes(npy_bytes(a["x_train"])), "a single .npy array"),

@@ -75,7 +75,10 @@ def test_invalid_sizes_raise_naming_the_argument(value, argument):
         recurrent_params("simple", **sizes)
 
 
-@pytest.mark.parametrize("options, message", [({"cell": "rnn"}, "cell"), ({"framework": "jax"}, "framework"), ({"merge_mode": "max"}, "merge_mode")])
+@pytest.mark.parametrize(
+    "options, message",
+    [({"cell": "rnn"}, "cell"), ({"framework": "jax"}, "framework"), ({"merge_mode": "max"}, "merge_mode")],
+)
 def test_unknown_choices_raise_naming_the_option(options, message):
     with pytest.raises(ValueError, match=message):
         recurrent_params(**{"cell": "simple", "input_size": 2, "units": 2, **options})

@@ -55,8 +55,7 @@ def reference_outputs(case: SequenceCase) -> list[np.ndarray]:
 
 
 def assert_all_close(actual: list[np.ndarray], expected: list[np.ndarray]) -> None:
-    assert len(actual) == len(expected)
-    for a, e in zip(actual, expected):
+    for a, e in zip(actual, expected, strict=True):
         assert a.shape == e.shape
         np.testing.assert_allclose(a, e, **FLOAT32_TOLERANCE)
 
@@ -121,7 +120,7 @@ def shared_dense_unrolled_model(*, time: int, input_size: int, units: int) -> tu
 )
 def test_shared_dense_layers_have_simple_rnn_params_and_outputs(case):
     keras.utils.clear_session(free_memory=False)
-    (batch, time, d), u = case.x.shape, case.units
+    (_, time, d), u = case.x.shape, case.units
     model, dense = shared_dense_unrolled_model(time=time, input_size=d, units=u)
     assert model.count_params() == recurrent_params("simple", input_size=d, units=u).total == u * (d + u + 1)
     dense.set_weights([np.concatenate([case.kernel, case.recurrent_kernel]), case.bias])
@@ -154,7 +153,8 @@ def test_zero_recurrent_kernel_sees_only_the_last_step(x_pair, units):
     kernel, bias = np.full((d, units), 0.3, np.float32), np.full(units, 0.1, np.float32)
     no_recurrence = np.zeros((units, units), np.float32)
     np.testing.assert_array_equal(
-        simple_rnn_last_output(kernel, no_recurrence, bias, x), simple_rnn_last_output(kernel, no_recurrence, bias, changed)
+        simple_rnn_last_output(kernel, no_recurrence, bias, x),
+        simple_rnn_last_output(kernel, no_recurrence, bias, changed),
     )
 
 
@@ -164,7 +164,9 @@ def test_recurrent_kernel_carries_the_past(x_pair, units):
     d = x.shape[2]
     kernel, bias = np.full((d, units), 0.3, np.float32), np.zeros(units, np.float32)
     recurrence = np.eye(units, dtype=np.float32)  # each unit feeds itself: h_t = tanh(x_t W + h_{t-1})
-    difference = simple_rnn_last_output(kernel, recurrence, bias, x) - simple_rnn_last_output(kernel, recurrence, bias, changed)
+    difference = simple_rnn_last_output(kernel, recurrence, bias, x) - simple_rnn_last_output(
+        kernel, recurrence, bias, changed
+    )
     assert np.abs(difference).max() > 1e-4
 
 
@@ -179,7 +181,12 @@ BAD_INPUTS = [
     ("bias must be", reference.simple_rnn, (X, np.zeros((4, 5)), np.zeros((5, 5)), np.zeros(4)), {}),
     ("bias must be", reference.gru, (X, np.zeros((4, 15)), np.zeros((5, 15)), np.zeros(15)), {"reset_after": True}),
     ("mask must be", reference.simple_rnn, (X, np.zeros((4, 5)), np.zeros((5, 5))), {"mask": np.ones((2, 4), bool)}),
-    ("initial_state must be", reference.lstm, (X, np.zeros((4, 20)), np.zeros((5, 20))), {"initial_state": [np.zeros((2, 5))]}),
+    (
+        "initial_state must be",
+        reference.lstm,
+        (X, np.zeros((4, 20)), np.zeros((5, 20))),
+        {"initial_state": [np.zeros((2, 5))]},
+    ),
 ]
 
 

@@ -46,7 +46,11 @@ def shape_cases(draw) -> ShapeCase:
 
 
 @given(case=shape_cases())
-@example(case=ShapeCase("lstm", 2, 3, 4, 5, return_sequences=True, return_state=True, bidirectional=True, merge_mode="concat"))
+@example(
+    case=ShapeCase(
+        "lstm", 2, 3, 4, 5, return_sequences=True, return_state=True, bidirectional=True, merge_mode="concat"
+    )
+)
 def test_output_and_state_shapes_match_keras(case):
     keras.utils.clear_session(free_memory=False)
     layer = recurrent_layer(
