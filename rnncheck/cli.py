@@ -229,17 +229,19 @@ def run_reproduce(args) -> int:
     if args.json:
         print(json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
     else:
-        header = ("units", "params (formula)", "params (Keras)", "test loss", "test accuracy", "seconds")
+        header = (
+            "units",
+            "SimpleRNN params",
+            "model (formula)",
+            "model (Keras)",
+            "test loss",
+            "test accuracy",
+            "seconds",
+        )
         print("  ".join(header))
         for r in rows:
-            cells = (
-                r.units,
-                r.formula_params,
-                r.keras_params,
-                f"{r.test_loss:.4f}",
-                f"{r.test_accuracy:.4f}",
-                f"{r.seconds:.1f}",
-            )
+            cells = (r.units, r.rnn_params, r.formula_params, r.keras_params)
+            cells += (f"{r.test_loss:.4f}", f"{r.test_accuracy:.4f}", f"{r.seconds:.1f}")
             print("  ".join(str(c).rjust(len(h)) for c, h in zip(cells, header, strict=True)))
     if args.plot:
         print(f"plot written to {args.plot}", file=sys.stderr)

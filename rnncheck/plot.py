@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def plot_reproduction(rows: Sequence, path: str | os.PathLike) -> Path:
-    """Write a PNG of rows (units, formula_params, test_accuracy) to `path`, atomically."""
+    """Write a PNG of rows (units, rnn_params, test_accuracy) to `path`, atomically."""
     try:
         import matplotlib
 
@@ -26,8 +26,8 @@ def plot_reproduction(rows: Sequence, path: str | os.PathLike) -> Path:
     accuracy_axis.set_ylabel("test accuracy", color="tab:blue")
     accuracy_axis.set_xticks(units)
     params_axis = accuracy_axis.twinx()
-    params_axis.plot(units, [r.formula_params for r in rows], "s--", color="tab:orange")
-    params_axis.set_ylabel("parameters: units*(input+units+1)", color="tab:orange")
+    params_axis.plot(units, [r.rnn_params for r in rows], "s--", color="tab:orange")
+    params_axis.set_ylabel("SimpleRNN parameters: units*(input+units+1)", color="tab:orange")
     accuracy_axis.set_title("MNIST read row by row: SimpleRNN -> Dense(10)")
     figure.tight_layout()
     # Write beside the target, then rename: an interrupted run leaves no half-written PNG.

@@ -72,11 +72,12 @@ def train(config: TrainConfig, data, *, verbose: int | str = "auto") -> TrainRes
 
 @dataclass(frozen=True)
 class ReproducedRow:
-    """One row of the classic experiment: the formula's count beside Keras's, and what it learned."""
+    """One row of the classic experiment: the formula's counts beside Keras's, and what it learned."""
 
     units: int
-    formula_params: int
-    keras_params: int
+    rnn_params: int  # the SimpleRNN layer by formula: units * (input + units + 1)
+    formula_params: int  # the whole model by formula: SimpleRNN + Dense head
+    keras_params: int  # the whole model as Keras counts it
     test_loss: float
     test_accuracy: float
     seconds: float
@@ -88,9 +89,11 @@ def reproduce(
     """Train the classic configuration once per size in `units`, yielding each row as it finishes."""
     for u in units:
         result = train(dataclasses.replace(config, units=u), data, verbose=verbose)
+        formula = model_params(units=u, input_size=data[0][0].shape[2])
         yield ReproducedRow(
             units=u,
-            formula_params=model_params(units=u, input_size=data[0][0].shape[2]).total,
+            rnn_params=formula.layers[0].total,
+            formula_params=formula.total,
             keras_params=result.params,
             test_loss=result.test_loss,
             test_accuracy=result.test_accuracy,

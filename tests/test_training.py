@@ -68,9 +68,9 @@ def test_reproduce_classic_experiment_on_a_subset(mnist):
     (x_train, y_train), (x_test, y_test) = mnist
     subset = ((x_train[:3000], y_train[:3000]), (x_test[:1000], y_test[:1000]))
     rows = list(reproduce(subset))
-    assert [(r.units, r.formula_params, r.keras_params) for r in rows] == [
-        (10, 500, 500),
-        (20, 1190, 1190),
-        (30, 2080, 2080),
+    assert [(r.units, r.rnn_params, r.formula_params, r.keras_params) for r in rows] == [
+        (10, 390, 500, 500),
+        (20, 980, 1190, 1190),
+        (30, 1770, 2080, 2080),
     ]
     assert all(np.isfinite(r.test_loss) and 0.0 <= r.test_accuracy <= 1.0 for r in rows)
