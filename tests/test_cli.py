@@ -169,9 +169,7 @@ def test_reproduce_prints_a_row_per_size_and_writes_the_plot(capsys, tiny_npz, t
     )
     rows = json.loads(out)
     assert code == 0
-    assert [(r["units"], r["formula_params"], r["keras_params"]) for r in rows] == [
-        (2, 92, 92),
-        (3, 136, 136),
-    ]  # 62 + 30, 96 + 40
+    counts = [(r["units"], r["rnn_params"], r["formula_params"], r["keras_params"]) for r in rows]
+    assert counts == [(2, 62, 92, 92), (3, 96, 136, 136)]  # + Dense heads of 30 and 40
     assert "[1/2]" in err and "[2/2]" in err
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
