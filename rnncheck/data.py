@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import math
 import os
 import sys
 import zipfile
@@ -69,8 +70,8 @@ def load_mnist(path: str | os.PathLike | None = None, *, verify: bool = True):
     if verify:
         verify_arrays(arrays, source)
     return (
-        (to_float(arrays["x_train"]), arrays["y_train"]),
-        (to_float(arrays["x_test"]), arrays["y_test"]),
+        (to_float(arrays["x_train"]), arrays["y_train"].astype(np.uint8)),
+        (to_float(arrays["x_test"]), arrays["y_test"].astype(np.uint8)),
     )
 
 
@@ -158,7 +159,7 @@ def read_idx(path: Path) -> np.ndarray:
     if len(raw) < header:
         raise DatasetError(f"{path}: truncated IDX header ({len(raw)} bytes)")
     shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = int(np.prod(shape))
+    expected = math.prod(shape)
     if len(raw) - header != expected:
         raise DatasetError(f"{path}: IDX body has {len(raw) - header} bytes, its header {shape} says {expected}")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)

@@ -44,8 +44,8 @@ class LayerParams:
     input_size: int
     units: int
     weights: tuple[Weight, ...]
+    output_size: int  # the size the next layer sees
     directions: int = 1
-    output_size: int = 0  # the size the next layer sees
 
     @property
     def total(self) -> int:
@@ -117,7 +117,7 @@ def recurrent_params(
             weights += [Weight("bias_ih", (gu,)), Weight("bias_hh", (gu,))]
     directions = 2 if bidirectional else 1
     output_size = 2 * u if bidirectional and merge_mode == "concat" else u
-    return LayerParams(cell, d, u, tuple(weights), directions, output_size)
+    return LayerParams(cell, d, u, tuple(weights), output_size, directions)
 
 
 def dense_params(*, input_size: int, units: int, use_bias: bool = True) -> LayerParams:

@@ -36,6 +36,8 @@ def train(config: TrainConfig, data, *, verbose: int | str = "auto") -> TrainRes
     The same seed on the same machine gives the same numbers.
     """
     (x_train, y_train), (x_test, y_test) = data
+    if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {config.seed!r}")
     start = time.perf_counter()
     keras.utils.clear_session()
     keras.utils.set_random_seed(config.seed)

@@ -35,6 +35,14 @@ def test_npz_loads_as_float32_in_unit_range(tmp_path, arrays):
     assert 0.0 <= loaded[0][0].min() and loaded[0][0].max() <= 1.0
 
 
+def test_labels_come_back_as_writable_uint8(tmp_path, arrays):
+    (_, y_train), (_, y_test) = load_mnist(
+        write_npz(tmp_path / "m.npz", arrays, y_test=arrays["y_test"].astype(np.int64)), verify=False
+    )
+    for labels in (y_train, y_test):
+        assert labels.dtype == np.uint8 and labels.flags.writeable
+
+
 @pytest.mark.parametrize("gz", [False, True], ids=["raw", "gzip"])
 def test_idx_folder_loads_the_same_arrays(tmp_path, arrays, gz):
     assert_loaded_equals(load_mnist(write_idx_dir(tmp_path / "idx", arrays, gz=gz), verify=False), arrays)
