@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import subprocess
 import sys
@@ -50,8 +51,12 @@ def plain_fit(data, *, seed: int) -> tuple[float, float]:
     model = keras.Sequential(
         [keras.Input((28, 28)), keras.layers.SimpleRNN(GATE.units), keras.layers.Dense(10, activation="softmax")]
     )
+    learning_rate = GATE.learning_rate
+    if GATE.cosine_decay:  # the same schedule as the gate: only the way of training differs
+        steps = GATE.epochs * math.ceil(len(x_train) / GATE.batch_size)
+        learning_rate = keras.optimizers.schedules.CosineDecay(GATE.learning_rate, steps)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=GATE.learning_rate, clipnorm=GATE.clipnorm),
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=GATE.clipnorm),
         loss="categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -66,10 +71,7 @@ def plain_fit(data, *, seed: int) -> tuple[float, float]:
 def measure_training(seeds: list[int]) -> None:
     data = load_mnist()
     samples = GATE.epochs * len(data[0][0])
-    print(
-        f"gate: SimpleRNN({GATE.units}), {GATE.epochs} epochs, batch {GATE.batch_size}, Adam {GATE.learning_rate}, "
-        f"clipnorm {GATE.clipnorm}, unroll={GATE.unroll}, steps_per_execution={GATE.steps_per_execution}"
-    )
+    print(f"gate: {GATE}")
     gate_rates = []
     for seed in seeds:
         result = train(dataclasses.replace(GATE, seed=seed), data, verbose=0)

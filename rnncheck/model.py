@@ -47,16 +47,20 @@ def build_model(
     num_classes: int = 10,
     learning_rate: float = 1e-4,
     clipnorm: float | None = None,
+    decay_steps: int | None = None,
     unroll: bool = False,
     steps_per_execution: int = 1,
 ) -> keras.Model:
     """Compiled SimpleRNN(units) -> Dense(num_classes, softmax) over (time_steps, input_size).
 
     The defaults are the classic script's: 10 units, 28 rows of 28 pixels, Adam at 1e-4.
+    With decay_steps, the learning rate follows a cosine from learning_rate to 0 over that many steps.
     Labels are integers (sparse categorical cross-entropy), the same loss as one-hot ones.
     """
     if not learning_rate > 0:
         raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+    if decay_steps is not None:
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, check_size("decay_steps", decay_steps))
     model = keras.Sequential(
         [
             keras.Input((check_size("time_steps", time_steps), check_size("input_size", input_size))),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import platform
 import time
@@ -38,6 +39,7 @@ def train(config: TrainConfig, data, *, verbose: int | str = "auto") -> TrainRes
     (x_train, y_train), (x_test, y_test) = data
     if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {config.seed!r}")
+    batch_size, epochs = check_size("batch_size", config.batch_size), check_size("epochs", config.epochs)
     start = time.perf_counter()
     keras.utils.clear_session()
     keras.utils.set_random_seed(config.seed)
@@ -47,6 +49,7 @@ def train(config: TrainConfig, data, *, verbose: int | str = "auto") -> TrainRes
         input_size=x_train.shape[2],
         learning_rate=config.learning_rate,
         clipnorm=config.clipnorm,
+        decay_steps=epochs * math.ceil(len(x_train) / batch_size) if config.cosine_decay else None,
         unroll=config.unroll,
         steps_per_execution=config.steps_per_execution,
     )
@@ -54,13 +57,13 @@ def train(config: TrainConfig, data, *, verbose: int | str = "auto") -> TrainRes
     history = model.fit(
         x_train,
         y_train,
-        batch_size=check_size("batch_size", config.batch_size),
-        epochs=check_size("epochs", config.epochs),
+        batch_size=batch_size,
+        epochs=epochs,
         verbose=verbose,
     ).history
     fit_seconds = time.perf_counter() - fit_start
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
-    epochs = tuple({name: float(values[i]) for name, values in history.items()} for i in range(config.epochs))
+    per_epoch = tuple({name: float(values[i]) for name, values in history.items()} for i in range(epochs))
     return TrainResult(
         config=config,
         params=model.count_params(),
@@ -68,7 +71,7 @@ def train(config: TrainConfig, data, *, verbose: int | str = "auto") -> TrainRes
         test_accuracy=float(test_accuracy),
         fit_seconds=fit_seconds,
         seconds=time.perf_counter() - start,
-        history=epochs,
+        history=per_epoch,
     )
 
 

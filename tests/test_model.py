@@ -41,6 +41,16 @@ def test_builds_without_any_warning():
     assert [str(w.message) for w in caught] == []
 
 
+def test_decay_steps_make_the_learning_rate_a_cosine_to_zero():
+    keras.utils.clear_session()
+    optimizer = build_model(learning_rate=1e-2, decay_steps=10).optimizer
+    rates = []
+    for step in (0, 5, 10):
+        optimizer.iterations.assign(step)
+        rates.append(float(optimizer.learning_rate))
+    assert rates == pytest.approx([1e-2, 0.5e-2, 0.0], abs=1e-9)  # 1e-2 * (1 + cos(pi * step / 10)) / 2
+
+
 def test_keras3_rejects_the_classic_lr_keyword():
     # Why build_model says learning_rate=: the classic script's Adam(lr=1e-4) no longer runs.
     with pytest.raises(ValueError, match="not recognized"):
