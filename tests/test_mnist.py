@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rnncheck.config import TrainConfig
-from rnncheck.data import load_mnist
+from rnncheck.data import IDX_NAMES, load_mnist
 from rnncheck.train import train
 from tests.files import idx_bytes
 
@@ -28,26 +28,28 @@ def test_real_mnist_has_the_published_shape_and_statistics(mnist):
 
 
 def test_idx_folder_of_real_mnist_passes_verification(mnist, tmp_path):
-    """The four original IDX files (three as published, where present) verify like mnist.npz."""
+    """The four original IDX files (the published ones where shared/ has them) verify like mnist.npz."""
     (x_train, y_train), (x_test, y_test) = mnist
-    as_bytes = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-    names = {
-        "x_train": "train-images-idx3-ubyte",
-        "y_train": "train-labels-idx1-ubyte",
-        "x_test": "t10k-images-idx3-ubyte",
-        "y_test": "t10k-labels-idx1-ubyte",
+    as_stored = {  # back to the uint8 that the files hold
+        "x_train": np.rint(x_train * 255).astype(np.uint8),
+        "y_train": y_train,
+        "x_test": np.rint(x_test * 255).astype(np.uint8),
+        "y_test": y_test,
     }
-    for key, name in names.items():
+    for key, name in IDX_NAMES.items():
         published = SHARED_IDX / f"{name}.gz"
         if published.is_file():
             shutil.copy(published, tmp_path / published.name)
-        else:  # the training images are not in shared/: write them back from the verified arrays
-            array = as_bytes[key]
-            array = np.rint(array * 255).astype(np.uint8) if array.dtype == np.float32 else array
-            (tmp_path / f"{name}.gz").write_bytes(gzip.compress(idx_bytes(array), compresslevel=1))
-    (x2, y2), (x3, y3) = load_mnist(tmp_path, verify=True)
-    np.testing.assert_array_equal(x3, x_test)
-    np.testing.assert_array_equal(y2, y_train)
+        else:  # shared/ lacks the training images: write them from the verified arrays
+            (tmp_path / f"{name}.gz").write_bytes(gzip.compress(idx_bytes(as_stored[key]), compresslevel=1))
+    (x_train_idx, y_train_idx), (x_test_idx, y_test_idx) = load_mnist(tmp_path, verify=True)
+    for loaded, original in [
+        (x_train_idx, x_train),
+        (y_train_idx, y_train),
+        (x_test_idx, x_test),
+        (y_test_idx, y_test),
+    ]:
+        np.testing.assert_array_equal(loaded, original)
 
 
 def test_a_short_run_learns_well_above_chance(mnist):
