@@ -2,7 +2,7 @@
 
 Profiles (pick one with Hypothesis's own --hypothesis-profile=NAME):
     dev   the default on a workstation: quick, randomized
-    ci    Hypothesis's built-in one (derandomized, no deadline, no database), loaded when CI is set
+    ci    Hypothesis's built-in one (derandomized, no deadline, no database), loaded on CI
     fuzz  thousands of random examples per property; run it in parallel with pytest -n auto
 """
 
@@ -15,6 +15,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is first
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
+# Hypothesis has already loaded its built-in "ci" profile if it detected a CI system (CI,
+# GITHUB_ACTIONS, TF_BUILD, ...): follow its detection, with the example count registered below.
+in_ci = settings.get_current_profile_name() == "ci"
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.register_profile("ci", parent=settings.get_profile("ci"), max_examples=50)
 settings.register_profile(
@@ -23,8 +26,7 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-if "CI" not in os.environ:  # with CI set, Hypothesis has already loaded "ci"
-    settings.load_profile("dev")
+settings.load_profile("ci" if in_ci else "dev")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -32,6 +34,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--min-accuracy", type=float, default=0.93, help="test accuracy the gate must reach (default 0.93)")
     group.addoption("--train-seed", type=int, default=0, help="seed of the gate's training run (default 0)")
     group.addoption("--metrics-json", metavar="PATH", default=None, help="write the gate's metrics to PATH")
+
+
+@pytest.fixture(autouse=True)
+def fresh_keras_session():
+    """Each test starts from a clean Keras session: no layer names or seeds left by the one before."""
+    import keras
+
+    keras.utils.clear_session(free_memory=False)
 
 
 @pytest.fixture(scope="session")

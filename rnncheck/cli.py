@@ -1,4 +1,4 @@
-"""The `rnncheck` command: parse, call the library, print. `params` never imports TensorFlow."""
+"""The `rnncheck` command: parse, call the library, print. `params` imports no framework."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import json
 import sys
 from pathlib import Path
 
-from rnncheck.config import PRESETS
-from rnncheck.params import CELLS, FRAMEWORKS, KERAS_CLASS, MERGE_MODES, model_params
+from rnncheck.cells import CELL_NAMES, FRAMEWORKS, MERGE_MODES, cell as cell_facts
+from rnncheck.config import CLASSIC_UNITS, PRESETS
+from rnncheck.params import model_params
+
+TRAIN_OPTIONS = ("units", "learning_rate", "batch_size", "epochs", "seed")  # TrainConfig fields set by flags
 
 
 def integer(text: str, *, minimum: int) -> int:
@@ -54,47 +57,56 @@ def new_file(text: str) -> Path:
     return path
 
 
+OPTION_TYPES = {
+    "units": positive_int,
+    "learning_rate": positive_float,
+    "batch_size": positive_int,
+    "epochs": positive_int,
+    "seed": non_negative_int,
+}
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="rnncheck", description="Check what a Keras recurrent layer really is.")
-    commands = top.add_subparsers(dest="command", required=True, metavar="{params,train,reproduce}")
+    top = argparse.ArgumentParser(prog="rnncheck", description="Check what a recurrent layer really is.")
+    commands = top.add_subparsers(dest="command", required=True)
+    classic = " ".join(map(str, CLASSIC_UNITS))
 
     p = commands.add_parser("params", help="parameter counts by formula, with their breakdown")
+    p.set_defaults(func=run_params)
     p.add_argument("--input-size", type=positive_int, default=28, help="features per time step (default 28)")
     p.add_argument(
-        "--units", type=positive_int, nargs="+", default=[10, 20, 30], help="one row per size (default 10 20 30)"
+        "--units", type=positive_int, nargs="+", default=list(CLASSIC_UNITS), help=f"one row per size (default {classic})"
     )
+    p.add_argument("--num-layers", type=positive_int, default=1, help="stacked layers of that size (default 1)")
     p.add_argument("--classes", type=positive_int, default=10, help="units of the Dense head (default 10)")
-    p.add_argument("--cell", choices=CELLS, default="simple")
+    p.add_argument("--cell", choices=CELL_NAMES, default="simple")
     p.add_argument("--no-bias", action="store_true", help="use_bias=False")
     p.add_argument("--no-reset-after", action="store_true", help="GRU with reset_after=False (one bias)")
     p.add_argument("--bidirectional", action="store_true")
     p.add_argument("--merge-mode", choices=MERGE_MODES, default="concat", help="for --bidirectional")
-    p.add_argument("--framework", choices=FRAMEWORKS, default="keras", help="torch: PyTorch's two-bias convention")
-    p.add_argument("--verify", action="store_true", help="also build each model in Keras; exit 1 on any difference")
+    p.add_argument("--framework", choices=FRAMEWORKS, default="keras", help="torch: nn.RNN / nn.GRU / nn.LSTM")
+    p.add_argument("--proj-size", type=non_negative_int, default=0, help="LSTM projection (--framework torch only)")
+    p.add_argument("--verify", action="store_true", help="also build each model in the framework; exit 1 on any difference")
     p.add_argument("--json", action="store_true")
 
     t = commands.add_parser("train", help="train the MNIST RNN and print test loss and accuracy")
-    add_training_options(t)
+    t.set_defaults(func=run_train)
+    add_data_options(t)
     t.add_argument("--preset", choices=list(PRESETS), default="classic", help="defaults for the options below")
-    for option, kind in [
-        ("units", positive_int),
-        ("learning_rate", positive_float),
-        ("batch_size", positive_int),
-        ("epochs", positive_int),
-        ("seed", non_negative_int),
-    ]:
+    for option in TRAIN_OPTIONS:
         defaults = ", ".join(f"{name} {getattr(preset, option)}" for name, preset in PRESETS.items())
-        t.add_argument(f"--{option.replace('_', '-')}", type=kind, help=f"default: {defaults}")
+        t.add_argument(f"--{option.replace('_', '-')}", type=OPTION_TYPES[option], help=f"default: {defaults}")
 
-    r = commands.add_parser("reproduce", help="the classic experiment: 10, 20, 30 units, Adam 1e-4, batch 64, 3 epochs")
-    add_training_options(r)
-    r.add_argument("--units", type=positive_int, nargs="+", default=[10, 20, 30])
+    r = commands.add_parser("reproduce", help=f"the classic experiment: SimpleRNN({classic.replace(' ', ', ')}), Adam 1e-4")
+    r.set_defaults(func=run_reproduce)
+    add_data_options(r)
+    r.add_argument("--units", type=positive_int, nargs="+", default=list(CLASSIC_UNITS))
     r.add_argument("--limit", type=positive_int, help="train on the first N training images only")
     r.add_argument("--plot", type=new_file, metavar="FILE.png", help="accuracy and parameters against units")
     return top
 
 
-def add_training_options(command: argparse.ArgumentParser) -> None:
+def add_data_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--data", type=existing_path, metavar="PATH", help="mnist.npz or a folder of IDX files")
     command.add_argument("--no-verify", action="store_true", help="accept a dataset that is not the official MNIST")
     command.add_argument("--json", action="store_true")
@@ -103,70 +115,89 @@ def add_training_options(command: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return {"params": run_params, "train": run_train, "reproduce": run_reproduce}[args.command](args)
-    except (ValueError, TypeError, OSError) as error:  # DatasetError is a ValueError
+        return args.func(args)
+    except (ValueError, OSError) as error:  # bad input (DatasetError is a ValueError); anything else is a bug
         print(f"rnncheck {args.command}: error: {error}", file=sys.stderr)
         return 2
 
 
 def run_params(args) -> int:
-    options = dict(
-        use_bias=not args.no_bias,
-        reset_after=not args.no_reset_after,
-        bidirectional=args.bidirectional,
-        merge_mode=args.merge_mode,
-    )
+    options = dict(use_bias=not args.no_bias, reset_after=not args.no_reset_after, bidirectional=args.bidirectional)
+    if args.bidirectional:
+        options["merge_mode"] = args.merge_mode
+    if args.framework == "torch":
+        options["proj_size"] = args.proj_size
+    elif args.proj_size:
+        raise ValueError("--proj-size is PyTorch's (nn.LSTM): it needs --framework torch")
     rows = []
     for units in args.units:
         model = model_params(
             args.cell,
             input_size=args.input_size,
             units=units,
+            num_layers=args.num_layers,
             num_classes=args.classes,
             framework=args.framework,
             **options,
         )
-        layer, dense = model.layers
-        row = {
-            "cell": args.cell, "framework": args.framework, "input_size": args.input_size, "units": units, **options,
-            "total": layer.total,
-            "breakdown": layer.breakdown,
-            "directions": layer.directions,
-            "weights": [{"name": w.name, "shape": list(w.shape), "count": w.count} for w in layer.weights],
-            "dense": {"input_size": dense.input_size, "units": dense.units, "total": dense.total},
-            "model_total": model.total,
-        }  # fmt: skip
+        row = {"cell": args.cell, "framework": args.framework, "units": units, **model.to_dict()}
         if args.verify:
-            if args.framework != "keras":
-                raise ValueError("--verify builds the layer in Keras, so it needs --framework keras")
-            from rnncheck.model import keras_param_counts
-
-            row["keras_total"], row["keras_model_total"] = keras_param_counts(
-                args.cell, input_size=args.input_size, units=units, num_classes=args.classes, **options
-            )
+            row["verified"] = verify_counts(args, units, options)
         rows.append(row)
 
-    if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
-        print(params_table(rows, args))
-    if args.verify and any((r["keras_total"], r["keras_model_total"]) != (r["total"], r["model_total"]) for r in rows):
-        print("rnncheck params: error: the formula and Keras disagree", file=sys.stderr)
+    print(json.dumps(rows, indent=2) if args.json else params_table(rows, args))
+    if args.verify and any(r["verified"] != {"recurrent": r["recurrent"], "total": r["total"]} for r in rows):
+        print(f"rnncheck params: error: the formula and {args.framework} disagree", file=sys.stderr)
         return 1
     return 0
 
 
+def verify_counts(args, units: int, options: dict) -> dict[str, int]:
+    """The framework's own counts of the recurrent layers and of the whole model."""
+    if args.framework == "keras":
+        from rnncheck.model import keras_param_counts
+
+        recurrent, total = keras_param_counts(
+            args.cell, input_size=args.input_size, units=[units] * args.num_layers, num_classes=args.classes, **options
+        )
+    else:
+        from rnncheck.torch_model import torch_param_counts
+
+        recurrent, total = torch_param_counts(
+            args.cell,
+            input_size=args.input_size,
+            hidden_size=units,
+            num_layers=args.num_layers,
+            bias=options["use_bias"],
+            bidirectional=args.bidirectional,
+            proj_size=args.proj_size,
+            num_classes=args.classes,
+        )
+    return {"recurrent": recurrent, "total": total}
+
+
 def params_table(rows: list[dict], args) -> str:
-    layer = KERAS_CLASS[args.cell] + ("" if args.framework == "keras" else f" ({args.framework} convention)")
-    if args.bidirectional:
-        layer = f"Bidirectional({layer}, merge_mode={args.merge_mode!r})"
-    names = " + ".join(w["name"] for w in rows[0]["weights"])
-    header = ["units", "params", f"= {names}", "dense", "model"] + (["keras", "keras model"] if args.verify else [])
-    body = [
-        [str(r["units"]), str(r["total"]), f"= {r['breakdown']}", str(r["dense"]["total"]), str(r["model_total"])]
-        + ([str(r["keras_total"]), str(r["keras_model_total"])] if args.verify else [])
-        for r in rows
-    ]
+    facts = cell_facts(args.cell)
+    if args.framework == "torch":
+        options = [f"num_layers={args.num_layers}"] * (args.num_layers > 1) + ["bidirectional=True"] * args.bidirectional
+        options += [f"proj_size={args.proj_size}"] * (args.proj_size > 0)
+        layer = f"nn.{facts.torch_class}({', '.join(options)})"
+    else:
+        layer = facts.keras_class
+        if args.bidirectional:
+            layer = f"Bidirectional({layer}, merge_mode={args.merge_mode!r})"
+        if args.num_layers > 1:
+            layer = f"{args.num_layers} x {layer}"
+    names = " + ".join(w["name"] for w in rows[0]["layers"][0]["weights"])
+    verified = ["", ""] if not args.verify else [args.framework, f"{args.framework} model"]
+    header = ["units", "params", f"= {names}", "dense", "model", *verified]
+    body = []
+    for r in rows:
+        *recurrent, dense = r["layers"]
+        line = [str(r["units"]), str(r["recurrent"]), "= " + " | ".join(layer["breakdown"] for layer in recurrent)]
+        line += [str(dense["total"]), str(r["total"])]
+        line += [str(r["verified"]["recurrent"]), str(r["verified"]["total"])] if args.verify else ["", ""]
+        body.append(line)
     widths = [max(len(line[i]) for line in [header] + body) for i in range(len(header))]
     lines = [f"{layer} on {args.input_size} inputs, then Dense({args.classes}):"]
     lines += [
@@ -187,7 +218,7 @@ def load_data(args):
 def run_train(args) -> int:
     from rnncheck.train import train
 
-    chosen = {name: getattr(args, name) for name in ("units", "learning_rate", "batch_size", "epochs", "seed")}
+    chosen = {name: getattr(args, name) for name in TRAIN_OPTIONS}
     config = dataclasses.replace(PRESETS[args.preset], **{k: v for k, v in chosen.items() if v is not None})
     data = load_data(args)
     result = train(config, data, verbose=0 if args.json else progress_verbosity())
@@ -215,30 +246,24 @@ def run_reproduce(args) -> int:
             f"test accuracy {row.test_accuracy:.4f} in {row.seconds:.1f} s",
             file=sys.stderr,
         )
+    # The results first: a plot that fails after minutes of training must not lose them.
+    print(json.dumps([row.to_dict() for row in rows], indent=2) if args.json else reproduce_table(rows))
     if args.plot:
         from rnncheck.plot import plot_reproduction
 
         plot_reproduction(rows, args.plot)
-    if args.json:
-        print(json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
-    else:
-        header = (
-            "units",
-            "SimpleRNN params",
-            "model (formula)",
-            "model (Keras)",
-            "test loss",
-            "test accuracy",
-            "seconds",
-        )
-        print("  ".join(header))
-        for r in rows:
-            cells = (r.units, r.rnn_params, r.formula_params, r.keras_params)
-            cells += (f"{r.test_loss:.4f}", f"{r.test_accuracy:.4f}", f"{r.seconds:.1f}")
-            print("  ".join(str(c).rjust(len(h)) for c, h in zip(cells, header, strict=True)))
-    if args.plot:
         print(f"plot written to {args.plot}", file=sys.stderr)
     return 0
+
+
+def reproduce_table(rows) -> str:
+    header = ("units", "SimpleRNN params", "model (formula)", "model (Keras)", "test loss", "test accuracy", "seconds")
+    lines = ["  ".join(header)]
+    for r in rows:
+        cells = (r.units, r.rnn_params, r.formula_params, r.keras_params)
+        cells += (f"{r.test_loss:.4f}", f"{r.test_accuracy:.4f}", f"{r.seconds:.1f}")
+        lines.append("  ".join(str(c).rjust(len(h)) for c, h in zip(cells, header, strict=True)))
+    return "\n".join(lines)
 
 
 def progress_verbosity() -> int:

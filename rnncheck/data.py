@@ -44,7 +44,8 @@ IDX_NAMES = {
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
 HOW_TO_PROVIDE = (
-    f"Point {ENV_VAR} (or --data) at Keras's mnist.npz or at a folder of the four IDX files, "
+    f"Pass its path (load_mnist(path), --data on the command line) or set {ENV_VAR} to Keras's mnist.npz "
+    "or to a folder of the four IDX files, "
     "or place mnist.npz in the Keras cache ($KERAS_HOME/datasets/mnist.npz, default ~/.keras/datasets/mnist.npz)."
 )
 
@@ -185,7 +186,7 @@ def verify_arrays(arrays: dict[str, np.ndarray], source: Path) -> None:
         if array_sha256(arrays[key]) != expected:
             raise DatasetError(
                 f"{source}: {key} is not the official MNIST (sha256 mismatch); "
-                "pass verify=False (--no-verify) to use another dataset in the same format"
+                "to use another dataset in the same format, pass verify=False (--no-verify on the command line)"
             )
 
 

@@ -1,13 +1,16 @@
-"""Parameter counts of Keras recurrent layers, by formula (pure Python, no TensorFlow).
+"""Parameter counts of Keras and PyTorch recurrent layers, by formula (pure Python, no framework).
 
-With input size d and u units, a cell with G gates (SimpleRNN 1, GRU 3, LSTM 4) holds
+Keras: with input size d and u units, a cell with G gates (SimpleRNN 1, GRU 3, LSTM 4) holds
     kernel            (d, G*u)   input -> units
     recurrent_kernel  (u, G*u)   units -> units: the weights that make it recurrent
     bias              (G*u,)     (GRU with reset_after=True: (2, G*u), a second bias)
 so SimpleRNN has u*(d+u+1) parameters: 28 inputs and 10 units give 280 + 100 + 10 = 390.
 
-PyTorch (framework="torch") stores the transposed matrices and always two bias vectors,
-weight_ih (G*u, d), weight_hh (G*u, u), bias_ih and bias_hh (G*u,): G*u*(d+u+2).
+PyTorch (framework="torch") stores the transposed matrices and two bias vectors, per layer k:
+    weight_ih_lk (G*u, d), weight_hh_lk (G*u, p), bias_ih_lk and bias_hh_lk (G*u,),
+    and for an LSTM with proj_size p > 0 also weight_hr_lk (p, u); without a projection p = u.
+So one direction of one layer holds G*u*(d+p+2) (+ p*u). A bidirectional layer holds it twice
+(the second set named *_reverse) and passes 2p features to the layer above.
 """
 
 from __future__ import annotations
@@ -17,11 +20,8 @@ import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-CELLS = ("simple", "gru", "lstm")
-GATES = {"simple": 1, "gru": 3, "lstm": 4}
-KERAS_CLASS = {"simple": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}
-FRAMEWORKS = ("keras", "torch")
-MERGE_MODES = ("concat", "sum", "ave", "mul")
+from rnncheck.cells import FRAMEWORKS, MERGE_MODES, cell as cell_facts
+from rnncheck.checks import check_choice, check_non_negative, check_size
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,10 @@ class LayerParams:
     kind: str  # "simple", "gru", "lstm" or "dense"
     input_size: int
     units: int
-    weights: tuple[Weight, ...]
+    weights: tuple[Weight, ...]  # one direction's (PyTorch: the forward names)
     output_size: int  # the size the next layer sees
     directions: int = 1
+    framework: str = "keras"
 
     @property
     def total(self) -> int:
@@ -56,6 +57,26 @@ class LayerParams:
         """The total as a sum of weight shapes: '28x10 + 10x10 + 10'."""
         terms = " + ".join("x".join(map(str, w.shape)) for w in self.weights)
         return terms if self.directions == 1 else f"{self.directions} x ({terms})"
+
+    def named_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every weight of every direction by name; PyTorch's backward direction adds '_reverse'."""
+        shapes = {w.name: w.shape for w in self.weights}
+        if self.directions == 2 and self.framework == "torch":
+            shapes.update({f"{w.name}_reverse": w.shape for w in self.weights})
+        return shapes
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "framework": self.framework,
+            "input_size": self.input_size,
+            "units": self.units,
+            "directions": self.directions,
+            "output_size": self.output_size,
+            "total": self.total,
+            "breakdown": self.breakdown,
+            "weights": [{"name": w.name, "shape": list(w.shape), "count": w.count} for w in self.weights],
+        }
 
 
 @dataclass(frozen=True)
@@ -68,20 +89,17 @@ class ModelParams:
     def total(self) -> int:
         return sum(layer.total for layer in self.layers)
 
+    @property
+    def recurrent(self) -> int:
+        """The recurrent layers' share of the total (all but a Dense head)."""
+        return sum(layer.total for layer in self.layers if layer.kind != "dense")
 
-def check_size(name: str, value: object) -> int:
-    """Return `value` if it is a positive integer, else raise an error that names `name`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer, got {value!r} ({type(value).__name__})")
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    def named_shapes(self) -> dict[str, tuple[int, ...]]:
+        """PyTorch: the names and shapes of the module's state_dict (layers are numbered in the names)."""
+        return {name: shape for layer in self.layers for name, shape in layer.named_shapes().items()}
 
-
-def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
-    return value  # type: ignore[return-value]
+    def to_dict(self) -> dict:
+        return {"recurrent": self.recurrent, "total": self.total, "layers": [layer.to_dict() for layer in self.layers]}
 
 
 def recurrent_params(
@@ -94,30 +112,44 @@ def recurrent_params(
     bidirectional: bool = False,
     merge_mode: str = "concat",
     framework: str = "keras",
+    proj_size: int = 0,
+    layer: int = 0,
 ) -> LayerParams:
-    """Weights of one recurrent layer: G*u*(d+u+1) in Keras (GRU reset_after: G*u*(d+u+2))."""
-    check_choice("cell", cell, CELLS)
+    """Weights of one recurrent layer: G*u*(d+u+1) in Keras (GRU reset_after: G*u*(d+u+2)), G*u*(d+u+2) in PyTorch.
+
+    `proj_size` (PyTorch LSTM only) and `layer` (the k of PyTorch's names *_lk) matter only for framework="torch".
+    """
+    gates = cell_facts(cell).gates
     check_choice("framework", framework, FRAMEWORKS)
     check_choice("merge_mode", merge_mode, MERGE_MODES)
-    d = check_size("input_size", input_size)
-    u = check_size("units", units)
-    gu = GATES[cell] * u
+    d, u = check_size("input_size", input_size), check_size("units", units)
+    directions = 2 if bidirectional else 1
+    gu = gates * u
     if framework == "keras":
+        if proj_size:
+            raise ValueError("proj_size is PyTorch's (nn.LSTM); Keras's recurrent layers have no projection")
         weights = [Weight("kernel", (d, gu)), Weight("recurrent_kernel", (u, gu))]
         if use_bias:
-            two_biases = cell == "gru" and reset_after
-            weights.append(Weight("bias", (2, gu) if two_biases else (gu,)))
-    else:
-        if cell == "gru" and not reset_after:
-            raise ValueError(
-                "reset_after=False has no PyTorch equivalent: nn.GRU applies the reset gate after the matmul"
-            )
-        weights = [Weight("weight_ih", (gu, d)), Weight("weight_hh", (gu, u))]
-        if use_bias:
-            weights += [Weight("bias_ih", (gu,)), Weight("bias_hh", (gu,))]
-    directions = 2 if bidirectional else 1
-    output_size = 2 * u if bidirectional and merge_mode == "concat" else u
-    return LayerParams(cell, d, u, tuple(weights), output_size, directions)
+            weights.append(Weight("bias", (2, gu) if cell == "gru" and reset_after else (gu,)))
+        output_size = directions * u if merge_mode == "concat" else u
+        return LayerParams(cell, d, u, tuple(weights), output_size, directions, framework)
+
+    if cell == "gru" and not reset_after:
+        raise ValueError("reset_after=False has no PyTorch equivalent: nn.GRU applies the reset gate after the matmul")
+    if bidirectional and merge_mode != "concat":
+        raise ValueError(f"PyTorch's bidirectional layers always concatenate; merge_mode={merge_mode!r} is Keras's")
+    if isinstance(proj_size, bool) or not isinstance(proj_size, numbers.Integral) or not 0 <= proj_size < u:
+        raise ValueError(f"proj_size must be an integer from 0 to units - 1 = {u - 1}, got {proj_size!r}")
+    if proj_size and cell != "lstm":
+        raise ValueError(f"proj_size is for LSTM only (nn.LSTM); got cell={cell!r}")
+    k = check_non_negative("layer", layer)
+    p = proj_size or u
+    weights = [Weight(f"weight_ih_l{k}", (gu, d)), Weight(f"weight_hh_l{k}", (gu, p))]
+    if use_bias:
+        weights += [Weight(f"bias_ih_l{k}", (gu,)), Weight(f"bias_hh_l{k}", (gu,))]
+    if proj_size:
+        weights.append(Weight(f"weight_hr_l{k}", (p, u)))
+    return LayerParams(cell, d, u, tuple(weights), directions * p, directions, framework)
 
 
 def dense_params(*, input_size: int, units: int, use_bias: bool = True) -> LayerParams:
@@ -134,11 +166,33 @@ def stack_params(cell: str, *, input_size: int, units: Sequence[int], **options)
         raise ValueError(f"units must be a non-empty sequence of layer sizes, got {units!r}")
     layers = []
     size = input_size
-    for u in units:
-        layer = recurrent_params(cell, input_size=size, units=u, **options)
-        layers.append(layer)
-        size = layer.output_size
+    for k, u in enumerate(units):
+        layers.append(recurrent_params(cell, input_size=size, units=u, layer=k, **options))
+        size = layers[-1].output_size
     return ModelParams(tuple(layers))
+
+
+def torch_params(
+    cell: str,
+    *,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int = 1,
+    bias: bool = True,
+    bidirectional: bool = False,
+    proj_size: int = 0,
+) -> ModelParams:
+    """What nn.RNN / nn.GRU / nn.LSTM(input_size, hidden_size, num_layers, ...) holds, layer by layer."""
+    layers = check_size("num_layers", num_layers)
+    return stack_params(
+        cell,
+        input_size=input_size,
+        units=[hidden_size] * layers,
+        use_bias=bias,
+        bidirectional=bidirectional,
+        proj_size=proj_size,
+        framework="torch",
+    )
 
 
 def model_params(
@@ -146,12 +200,16 @@ def model_params(
     *,
     input_size: int = 28,
     units: int | Sequence[int] = 10,
+    num_layers: int = 1,
     num_classes: int = 10,
     **options,
 ) -> ModelParams:
-    """The MNIST model: recurrent layer(s) then Dense(num_classes); the classic one is 390 + 110 = 500."""
-    stack = stack_params(
-        cell, input_size=input_size, units=[units] if isinstance(units, numbers.Integral) else units, **options
-    )
+    """The MNIST model: recurrent layer(s) then Dense(num_classes); the classic one is 390 + 110 = 500.
+
+    An integer `units` is repeated `num_layers` times; a sequence gives each layer's size.
+    """
+    if isinstance(units, numbers.Integral):
+        units = [units] * check_size("num_layers", num_layers)
+    stack = stack_params(cell, input_size=input_size, units=units, **options)
     head = dense_params(input_size=stack.layers[-1].output_size, units=check_size("num_classes", num_classes))
     return ModelParams(stack.layers + (head,))

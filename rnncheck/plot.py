@@ -1,24 +1,39 @@
-"""The classic experiment as a picture: test accuracy and parameter count against units."""
+"""Pictures of what rnncheck measures (matplotlib, the `plot` extra), each written atomically as a PNG."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from rnncheck.files import atomic_write
 
-def plot_reproduction(rows: Sequence, path: str | os.PathLike) -> Path:
-    """Write a PNG of rows (units, rnn_params, test_accuracy) to `path`, atomically."""
+NEEDS_MATPLOTLIB = 'plotting needs matplotlib: pip install "rnncheck[plot]"'
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no display), or a ValueError saying how to install it."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ValueError('--plot needs matplotlib: pip install "rnncheck[plot]"') from None
+        raise ValueError(NEEDS_MATPLOTLIB) from None
+    return plt
 
-    path = Path(path)
+
+def save_png(figure, path: str | os.PathLike) -> Path:
+    """Write `figure` to `path` as a PNG, whole or not at all, and close it."""
+    try:
+        return atomic_write(path, lambda temporary: figure.savefig(temporary, format="png", dpi=100))
+    finally:
+        pyplot().close(figure)
+
+
+def plot_reproduction(rows: Sequence, path: str | os.PathLike) -> Path:
+    """A PNG of rows (units, rnn_params, test_accuracy): accuracy and parameter count against units."""
+    plt = pyplot()
     units = [r.units for r in rows]
     figure, accuracy_axis = plt.subplots(figsize=(6, 4))
     accuracy_axis.plot(units, [r.test_accuracy for r in rows], "o-", color="tab:blue")
@@ -30,14 +45,4 @@ def plot_reproduction(rows: Sequence, path: str | os.PathLike) -> Path:
     params_axis.set_ylabel("SimpleRNN parameters: units*(input+units+1)", color="tab:orange")
     accuracy_axis.set_title("MNIST read row by row: SimpleRNN -> Dense(10)")
     figure.tight_layout()
-    # Write beside the target, then rename: an interrupted run leaves no half-written PNG.
-    handle, temporary = tempfile.mkstemp(suffix=".png", dir=path.parent)
-    os.close(handle)
-    try:
-        figure.savefig(temporary, format="png", dpi=100)
-        os.replace(temporary, path)
-    finally:
-        plt.close(figure)
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    return path
+    return save_png(figure, path)

@@ -125,10 +125,7 @@ def _run(
     if initial_state is None:
         states = tuple(np.zeros((batch, u)) for _ in range(n_states))
     else:
-        states = tuple(np.asarray(s, dtype=np.float64) for s in initial_state)
-        if len(states) != n_states or any(s.shape != (batch, u) for s in states):
-            got = [np.shape(s) for s in initial_state]
-            raise ValueError(f"initial_state must be {n_states} array(s) of shape {(batch, u)}, got {got}")
+        states = _check_initial_state(initial_state, n_states=n_states, shape=(batch, u))
     if mask is not None:
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != (batch, time):
@@ -147,3 +144,21 @@ def _run(
         outputs.append(output)
     result = np.stack(outputs, axis=1) if return_sequences else output  # (batch, time, u) or (batch, u)
     return [result, *states] if return_state else result
+
+
+def _check_initial_state(initial_state, *, n_states: int, shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
+    """As Keras takes it: a list of n_states arrays, or (one state only) a single array."""
+    if isinstance(initial_state, (list, tuple)):
+        given = list(initial_state)
+    elif n_states == 1:
+        given = [initial_state]
+    else:
+        raise ValueError(
+            f"initial_state must be a list of {n_states} arrays of shape {shape} (h, c), "
+            f"got a single {type(initial_state).__name__} of shape {np.shape(initial_state)}"
+        )
+    states = tuple(np.asarray(s, dtype=np.float64) for s in given)
+    if len(states) != n_states or any(s.shape != shape for s in states):
+        got = [s.shape for s in states]
+        raise ValueError(f"initial_state must be {n_states} array(s) of shape {shape}, got {len(states)}: {got}")
+    return states

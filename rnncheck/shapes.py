@@ -1,4 +1,4 @@
-"""Output and state shapes of Keras recurrent layers, by rule (pure Python, no TensorFlow).
+"""Output and state shapes of Keras recurrent layers, by rule (pure Python, no framework).
 
 A layer with u units over x of shape (batch, time, d) returns
     (batch, u)           the last step's output, or
@@ -10,9 +10,8 @@ and returns the forward states, then the backward ones.
 
 from __future__ import annotations
 
-from rnncheck.params import CELLS, MERGE_MODES, check_choice, check_size
-
-STATES = {"simple": 1, "gru": 1, "lstm": 2}
+from rnncheck.cells import MERGE_MODES, cell as cell_facts
+from rnncheck.checks import check_choice, check_size
 
 
 def output_shapes(
@@ -27,7 +26,7 @@ def output_shapes(
     merge_mode: str = "concat",
 ) -> list[tuple[int, ...]]:
     """Shapes of what the layer returns: [output] or, with return_state, [output, *states]."""
-    check_choice("cell", cell, CELLS)
+    states = len(cell_facts(cell).states)
     check_choice("merge_mode", merge_mode, MERGE_MODES)
     b, t, u = check_size("batch", batch), check_size("time", time), check_size("units", units)
     size = 2 * u if bidirectional and merge_mode == "concat" else u
@@ -35,4 +34,4 @@ def output_shapes(
     if not return_state:
         return [output]
     directions = 2 if bidirectional else 1
-    return [output] + [(b, u)] * (STATES[cell] * directions)
+    return [output] + [(b, u)] * (states * directions)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import math
+import importlib
 import os
 import platform
 import time
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnncheck.config import CLASSIC, TrainConfig
+from rnncheck.config import CLASSIC, CLASSIC_UNITS, TrainConfig, for_backend
 from rnncheck.model import build_model, keras
-from rnncheck.params import check_size, model_params
+from rnncheck.params import model_params
 
 
 @dataclass(frozen=True)
@@ -34,36 +34,20 @@ class TrainResult:
 def train(config: TrainConfig, data, *, verbose: int | str = "auto") -> TrainResult:
     """Train `config` on data = ((x_train, y_train), (x_test, y_test)) and evaluate on the test set.
 
-    The same seed on the same machine gives the same numbers.
+    The configuration is first adapted to the active backend (config.for_backend), and the result
+    records what actually ran. The same seed on the same machine gives the same numbers.
     """
     (x_train, y_train), (x_test, y_test) = data
-    if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {config.seed!r}")
-    batch_size, epochs = check_size("batch_size", config.batch_size), check_size("epochs", config.epochs)
+    config = for_backend(config, keras.backend.backend())
     start = time.perf_counter()
     keras.utils.clear_session()
     keras.utils.set_random_seed(config.seed)
-    model = build_model(
-        units=config.units,
-        time_steps=x_train.shape[1],
-        input_size=x_train.shape[2],
-        learning_rate=config.learning_rate,
-        clipnorm=config.clipnorm,
-        decay_steps=epochs * math.ceil(len(x_train) / batch_size) if config.cosine_decay else None,
-        unroll=config.unroll,
-        steps_per_execution=config.steps_per_execution,
-    )
+    model = build_model(config, train_size=len(x_train), time_steps=x_train.shape[1], input_size=x_train.shape[2])
     fit_start = time.perf_counter()
-    history = model.fit(
-        x_train,
-        y_train,
-        batch_size=batch_size,
-        epochs=epochs,
-        verbose=verbose,
-    ).history
+    history = model.fit(x_train, y_train, batch_size=config.batch_size, epochs=config.epochs, verbose=verbose).history
     fit_seconds = time.perf_counter() - fit_start
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
-    per_epoch = tuple({name: float(values[i]) for name, values in history.items()} for i in range(epochs))
+    per_epoch = tuple({name: float(values[i]) for name, values in history.items()} for i in range(config.epochs))
     return TrainResult(
         config=config,
         params=model.count_params(),
@@ -87,9 +71,12 @@ class ReproducedRow:
     test_accuracy: float
     seconds: float
 
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
 
 def reproduce(
-    data, *, units: Sequence[int] = (10, 20, 30), config: TrainConfig = CLASSIC, verbose=0
+    data, *, units: Sequence[int] = CLASSIC_UNITS, config: TrainConfig = CLASSIC, verbose=0
 ) -> Iterator[ReproducedRow]:
     """Train the classic configuration once per size in `units`, yielding each row as it finishes."""
     for u in units:
@@ -107,14 +94,15 @@ def reproduce(
 
 
 def versions() -> dict[str, str | int]:
-    """What produced a number: library versions and the machine's core count."""
-    import tensorflow as tf
-
+    """What produced a number: the Keras backend and its library's version, and the machine's core count."""
+    backend = keras.backend.backend()
+    library = importlib.import_module(backend)  # each backend is named after its library
     return {
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "tensorflow": tf.__version__,
         "keras": keras.__version__,
+        "backend": backend,
+        backend: library.__version__,
         "machine": platform.machine(),
         "cpu_count": os.cpu_count() or 0,
     }

@@ -1,4 +1,8 @@
-"""Hypothesis strategies, built once for the whole suite. None of them touches Keras state."""
+"""Hypothesis strategies, built once for the whole suite. None of them touches Keras state.
+
+Bounds are keyword arguments, checked when the strategy is built (before any draw); an option is drawn only where
+it can matter (reset_after for GRU, merge_mode for a Bidirectional layer).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,9 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from rnncheck.params import CELLS, GATES, MERGE_MODES
-from rnncheck.shapes import STATES
+from rnncheck.cells import CELL_NAMES, MERGE_MODES, cell as cell_facts
 
-cells = st.sampled_from(CELLS)
+cells = st.sampled_from(CELL_NAMES)
 merge_modes = st.sampled_from(MERGE_MODES)
 sizes = st.integers(min_value=1, max_value=512)
 
@@ -23,6 +26,21 @@ invalid_sizes = st.one_of(
     st.text(max_size=5),
     st.none(),
 )
+
+
+def _check_bounds(**bounds: tuple[int, int]) -> None:
+    for name, (low, high) in bounds.items():
+        if not 1 <= low <= high:
+            raise ValueError(f"{name}: need 1 <= min <= max, got min={low}, max={high}")
+
+
+def _gru_option(draw, cell: str) -> bool:
+    """reset_after: drawn for GRU, where it changes the layer; True (Keras's default) otherwise."""
+    return draw(st.booleans()) if cell == "gru" else True
+
+
+def _merge_mode(draw, bidirectional: bool) -> str:
+    return draw(merge_modes) if bidirectional else "concat"
 
 
 @dataclass(frozen=True)
@@ -43,23 +61,73 @@ class LayerSpec:
         return {key: getattr(self, key) for key in keys}
 
 
+def layer_specs(*, cell: str | None = None, min_depth: int = 1, max_depth: int = 1):
+    """Any cell (or `cell`), with or without bias, both GRU modes, plain or bidirectional, sizes 1-512."""
+    _check_bounds(depth=(min_depth, max_depth))
+    return _layer_specs(cell=cell, min_depth=min_depth, max_depth=max_depth)
+
+
 @st.composite
-def layer_specs(draw, *, cell: str | None = None, depth: tuple[int, int] = (1, 1)) -> LayerSpec:
-    """Any cell (or `cell`), with or without bias, both GRU modes, plain or bidirectional, depth layers."""
+def _layer_specs(draw, *, cell, min_depth, max_depth) -> LayerSpec:
+    cell = cell or draw(cells)
+    bidirectional = draw(st.booleans())
     return LayerSpec(
-        cell=cell or draw(cells),
+        cell=cell,
         input_size=draw(sizes),
-        units=tuple(draw(st.lists(sizes, min_size=depth[0], max_size=depth[1]))),
+        units=tuple(draw(st.lists(sizes, min_size=min_depth, max_size=max_depth))),
         use_bias=draw(st.booleans()),
-        reset_after=draw(st.booleans()),
-        bidirectional=draw(st.booleans()),
-        merge_mode=draw(merge_modes),
+        reset_after=_gru_option(draw, cell),
+        bidirectional=bidirectional,
+        merge_mode=_merge_mode(draw, bidirectional),
+    )
+
+
+@dataclass(frozen=True)
+class ShapeCase:
+    """A layer's sizes and the options that change what it returns."""
+
+    cell: str
+    batch: int
+    time: int
+    input_size: int
+    units: int
+    return_sequences: bool = False
+    return_state: bool = False
+    bidirectional: bool = False
+    merge_mode: str = "concat"
+
+    @property
+    def layer_options(self) -> dict:
+        keys = ("return_sequences", "return_state", "bidirectional", "merge_mode")
+        return {key: getattr(self, key) for key in keys}
+
+
+def shape_cases(*, max_size: int = 8):
+    """Batch, time, input size and units from 1 to max_size, and every option that changes a shape."""
+    _check_bounds(size=(1, max_size))
+    return _shape_cases(max_size=max_size)
+
+
+@st.composite
+def _shape_cases(draw, *, max_size) -> ShapeCase:
+    small = st.integers(min_value=1, max_value=max_size)
+    bidirectional = draw(st.booleans())
+    return ShapeCase(
+        cell=draw(cells),
+        batch=draw(small),
+        time=draw(small),
+        input_size=draw(small),
+        units=draw(small),
+        return_sequences=draw(st.booleans()),
+        return_state=draw(st.booleans()),
+        bidirectional=bidirectional,
+        merge_mode=_merge_mode(draw, bidirectional),
     )
 
 
 @dataclass(frozen=True)
 class SequenceCase:
-    """Inputs and weights for one recurrent layer, with the Keras call options to use."""
+    """Inputs and weights for one recurrent layer, with the Keras options to use."""
 
     cell: str
     x: np.ndarray  # (batch, time, d)
@@ -77,8 +145,40 @@ class SequenceCase:
         return self.recurrent_kernel.shape[0]
 
     @property
+    def input_size(self) -> int:
+        return self.x.shape[2]
+
+    @property
     def weights(self) -> list[np.ndarray]:
         return [self.kernel, self.recurrent_kernel] + ([] if self.bias is None else [self.bias])
+
+    @property
+    def layer_options(self) -> dict:
+        """What keras_layer() needs to build this case's layer (Keras's own option names)."""
+        options = dict(
+            units=self.units,
+            input_size=self.input_size,
+            weights=self.weights,
+            use_bias=self.bias is not None,
+            return_sequences=self.return_sequences,
+            go_backwards=self.go_backwards,
+        )
+        if self.cell == "gru":
+            options["reset_after"] = self.reset_after
+        return options
+
+    @property
+    def reference_options(self) -> dict:
+        """The same options for rnncheck.reference, call options included."""
+        options = dict(
+            return_sequences=self.return_sequences,
+            go_backwards=self.go_backwards,
+            initial_state=self.initial_state,
+            mask=self.mask,
+        )
+        if self.cell == "gru":
+            options["reset_after"] = self.reset_after
+        return options
 
     @property
     def call_options(self) -> dict:
@@ -91,31 +191,220 @@ class SequenceCase:
         return options
 
 
-def float32_arrays(shape, scale: float = 1.0):
+def float32_arrays(shape, *, scale: float = 1.0):
+    """float32 arrays of `shape` with elements in [-scale, scale]."""
     return hnp.arrays(np.float32, shape, elements=st.floats(-scale, scale, width=32))
 
 
+def sequence_cases(
+    *,
+    cell: str | None = None,
+    max_batch: int = 4,
+    max_time: int = 6,
+    max_input_size: int = 6,
+    max_units: int = 6,
+    options: bool = True,
+):
+    """Random small sizes (time may be 1), random weights and, with options=True, every Keras option on or off."""
+    _check_bounds(batch=(1, max_batch), time=(1, max_time), input_size=(1, max_input_size), units=(1, max_units))
+    return _sequence_cases(
+        cell=cell, max_batch=max_batch, max_time=max_time, max_input_size=max_input_size, max_units=max_units,
+        options=options,
+    )  # fmt: skip
+
+
 @st.composite
-def sequence_cases(draw, *, cell: str | None = None, max_time: int = 6, options: bool = True) -> SequenceCase:
-    """Random small sizes (time may be 1), random weights, and every Keras option drawn on or off."""
+def _sequence_cases(draw, *, cell, max_batch, max_time, max_input_size, max_units, options) -> SequenceCase:
     cell = cell or draw(cells)
-    batch, time = draw(st.integers(1, 4)), draw(st.integers(1, max_time))
-    d, u = draw(st.integers(1, 6)), draw(st.integers(1, 6))
-    g = GATES[cell]
-    reset_after = draw(st.booleans()) if cell == "gru" else True
-    bias_shape = (2, g * u) if cell == "gru" and reset_after else (g * u,)
+    batch, time = draw(st.integers(1, max_batch)), draw(st.integers(1, max_time))
+    d, u = draw(st.integers(1, max_input_size)), draw(st.integers(1, max_units))
+    facts = cell_facts(cell)
+    gu = facts.gates * u
+    reset_after = _gru_option(draw, cell)
     use_bias = draw(st.booleans()) if options else True
+    bias_shape = (2, gu) if cell == "gru" and reset_after else (gu,)
     return SequenceCase(
         cell=cell,
         x=draw(float32_arrays((batch, time, d), scale=2.0)),
-        kernel=draw(float32_arrays((d, g * u))),
-        recurrent_kernel=draw(float32_arrays((u, g * u))),
+        kernel=draw(float32_arrays((d, gu))),
+        recurrent_kernel=draw(float32_arrays((u, gu))),
         bias=draw(float32_arrays(bias_shape)) if use_bias else None,
         reset_after=reset_after,
         return_sequences=draw(st.booleans()),
         go_backwards=options and draw(st.booleans()),
-        initial_state=tuple(draw(float32_arrays((batch, u))) for _ in range(STATES[cell]))
+        initial_state=tuple(draw(float32_arrays((batch, u))) for _ in facts.states)
         if options and draw(st.booleans())
         else None,
         mask=draw(hnp.arrays(np.bool_, (batch, time))) if options and draw(st.booleans()) else None,
+    )
+
+
+def past_changes(*, max_batch: int = 3, min_time: int = 2, max_time: int = 8, max_input_size: int = 4):
+    """Inputs x (batch, time >= 2, d) and a copy whose steps before the last differ by 1."""
+    _check_bounds(batch=(1, max_batch), time=(min_time, max_time), input_size=(1, max_input_size))
+    if min_time < 2:
+        raise ValueError(f"time: need min_time >= 2 (a past before the last step), got {min_time}")
+    return _past_changes(max_batch=max_batch, min_time=min_time, max_time=max_time, max_input_size=max_input_size)
+
+
+@st.composite
+def _past_changes(draw, *, max_batch, min_time, max_time, max_input_size):
+    batch, time = draw(st.integers(1, max_batch)), draw(st.integers(min_time, max_time))
+    x = draw(float32_arrays((batch, time, draw(st.integers(1, max_input_size)))))
+    changed = x.copy()
+    changed[:, :-1] += np.float32(1.0)
+    return x, changed
+
+
+# PyTorch: nn.RNN / nn.GRU / nn.LSTM options, and stacks of alike layers with weights (what one torch module holds).
+
+NONLINEARITIES = ("tanh", "relu")  # nn.RNN's nonlinearity, Keras SimpleRNN's activation of the same name
+
+
+@dataclass(frozen=True)
+class TorchSpec:
+    """A PyTorch recurrent module's constructor arguments."""
+
+    cell: str
+    input_size: int
+    hidden_size: int
+    num_layers: int = 1
+    bias: bool = True
+    bidirectional: bool = False
+    proj_size: int = 0  # nn.LSTM only
+    nonlinearity: str = "tanh"  # nn.RNN only
+
+    @property
+    def formula_options(self) -> dict:
+        """Keyword arguments of rnncheck.params.torch_params."""
+        keys = ("input_size", "hidden_size", "num_layers", "bias", "bidirectional", "proj_size")
+        return {key: getattr(self, key) for key in keys}
+
+    @property
+    def module_options(self) -> dict:
+        """Keyword arguments of torch.nn.<torch_class> after (input_size, hidden_size): only those it takes."""
+        options = dict(num_layers=self.num_layers, bias=self.bias, bidirectional=self.bidirectional)
+        if self.cell == "simple":
+            options["nonlinearity"] = self.nonlinearity
+        if self.cell == "lstm":
+            options["proj_size"] = self.proj_size
+        return options
+
+
+@st.composite
+def torch_specs(draw, *, cell: str | None = None, max_size: int = 512, max_layers: int = 3) -> TorchSpec:
+    """Any cell (or `cell`), sizes 1..max_size, 1..max_layers layers, bias on/off, bidirectional or not;
+    nonlinearity for nn.RNN, proj_size (0 half the time, else 1..hidden_size-1) for nn.LSTM."""
+    _check_bounds(size=(1, max_size), layers=(1, max_layers))
+    cell = cell or draw(cells)
+    hidden_size = draw(st.integers(1, max_size))
+    proj_size = 0
+    if cell == "lstm" and hidden_size > 1:
+        proj_size = draw(st.one_of(st.just(0), st.integers(1, hidden_size - 1)))
+    return TorchSpec(
+        cell=cell,
+        input_size=draw(st.integers(1, max_size)),
+        hidden_size=hidden_size,
+        num_layers=draw(st.integers(1, max_layers)),
+        bias=draw(st.booleans()),
+        bidirectional=draw(st.booleans()),
+        proj_size=proj_size,
+        nonlinearity=draw(st.sampled_from(NONLINEARITIES)) if cell == "simple" else "tanh",
+    )
+
+
+@dataclass(frozen=True)
+class StackCase:
+    """Inputs, Keras weights and initial states for a stack of alike recurrent layers (return_sequences below the top)."""
+
+    cell: str
+    x: np.ndarray  # (batch, time, d)
+    weights: tuple[tuple[np.ndarray, ...], ...]  # per layer, what set_weights takes (Bidirectional: forward, backward)
+    use_bias: bool = True
+    bidirectional: bool = False
+    activation: str = "tanh"  # SimpleRNN's; GRU and LSTM use tanh
+    # Per layer, as Keras's call takes it: the forward states (h, or h and c), then the backward ones; each (batch, u).
+    initial_state: tuple[tuple[np.ndarray, ...], ...] | None = None
+
+    @property
+    def units(self) -> int:
+        return self.weights[0][1].shape[0]
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.weights)
+
+    @property
+    def input_size(self) -> int:
+        return self.x.shape[2]
+
+    @property
+    def directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def layer_options(self, k: int) -> dict:
+        """What keras_layer() needs to build layer k, returning its whole sequence and its final states."""
+        options = dict(
+            units=self.units,
+            input_size=self.input_size if k == 0 else self.directions * self.units,
+            weights=list(self.weights[k]),
+            use_bias=self.use_bias,
+            bidirectional=self.bidirectional,
+            return_sequences=True,
+            return_state=True,
+        )
+        if self.cell == "simple":
+            options["activation"] = self.activation
+        return options
+
+
+@st.composite
+def stack_cases(
+    draw,
+    *,
+    cell: str | None = None,
+    max_batch: int = 3,
+    max_time: int = 5,
+    max_input_size: int = 5,
+    max_units: int = 5,
+    max_layers: int = 3,
+    nonlinearities: tuple[str, ...] = NONLINEARITIES,
+) -> StackCase:
+    """Random small sizes, 1..max_layers layers, bias on/off, bidirectional or not, with or without initial states;
+    random weights (GRU: Keras's reset_after=True bias (2, 3u), the only one PyTorch has)."""
+    _check_bounds(
+        batch=(1, max_batch), time=(1, max_time), input_size=(1, max_input_size), units=(1, max_units),
+        layers=(1, max_layers),
+    )
+    if not set(nonlinearities) <= set(NONLINEARITIES) or not nonlinearities:
+        raise ValueError(f"nonlinearities: need a non-empty subset of {NONLINEARITIES}, got {nonlinearities!r}")
+    cell = cell or draw(cells)
+    facts = cell_facts(cell)
+    batch, time = draw(st.integers(1, max_batch)), draw(st.integers(1, max_time))
+    d, u = draw(st.integers(1, max_input_size)), draw(st.integers(1, max_units))
+    num_layers, use_bias, bidirectional = draw(st.integers(1, max_layers)), draw(st.booleans()), draw(st.booleans())
+    directions, gu = 2 if bidirectional else 1, facts.gates * u
+    bias_shape = (2, gu) if cell == "gru" else (gu,)
+    weights = []
+    for k in range(num_layers):
+        size = d if k == 0 else directions * u
+        layer = []
+        for _ in range(directions):
+            layer += [draw(float32_arrays((size, gu))), draw(float32_arrays((u, gu)))]
+            layer += [draw(float32_arrays(bias_shape))] if use_bias else []
+        weights.append(tuple(layer))
+    initial_state = None
+    if draw(st.booleans()):
+        per_layer = directions * len(facts.states)
+        initial_state = tuple(
+            tuple(draw(float32_arrays((batch, u))) for _ in range(per_layer)) for _ in range(num_layers)
+        )
+    return StackCase(
+        cell=cell,
+        x=draw(float32_arrays((batch, time, d), scale=2.0)),
+        weights=tuple(weights),
+        use_bias=use_bias,
+        bidirectional=bidirectional,
+        activation=draw(st.sampled_from(nonlinearities)) if cell == "simple" else "tanh",
+        initial_state=initial_state,
     )

@@ -35,66 +35,81 @@ def test_params_default_prints_the_classic_rows_with_breakdown(capsys):
         assert breakdown in row and row.split()[-1] == str(model)
 
 
-@pytest.mark.parametrize(
-    "argv, total",
-    [
-        (["--cell", "gru", "--input-size", "4", "--units", "5"], 165),
-        (["--cell", "gru", "--input-size", "4", "--units", "5", "--no-reset-after"], 150),
-        (["--cell", "lstm", "--bidirectional", "--input-size", "10", "--units", "64"], 38400),
-        (["--cell", "lstm", "--input-size", "4", "--units", "5", "--framework", "torch"], 220),
-        (["--input-size", "28", "--units", "10", "--no-bias"], 380),
-    ],
-)
-def test_params_json_reports_total_and_weights(capsys, argv, total):
+PARAMS_ROWS = {
+    "gru": (["--cell", "gru", "--input-size", "4", "--units", "5"], 165),
+    "gru-no-reset-after": (["--cell", "gru", "--input-size", "4", "--units", "5", "--no-reset-after"], 150),
+    "bidirectional-lstm": (["--cell", "lstm", "--bidirectional", "--input-size", "10", "--units", "64"], 38400),
+    "torch-lstm": (["--cell", "lstm", "--input-size", "4", "--units", "5", "--framework", "torch"], 220),
+    "no-bias": (["--input-size", "28", "--units", "10", "--no-bias"], 380),
+    "stacked": (["--input-size", "28", "--units", "10", "--num-layers", "2"], 390 + 10 * (10 + 10 + 1)),
+}
+
+
+@pytest.mark.parametrize("argv, recurrent", PARAMS_ROWS.values(), ids=PARAMS_ROWS.keys())
+def test_params_json_reports_totals_and_weights(capsys, argv, recurrent):
     code, out, _ = run(capsys, "params", "--json", *argv)
     (row,) = json.loads(out)
-    assert code == 0 and row["total"] == total
-    assert row["directions"] * sum(w["count"] for w in row["weights"]) == total
-    assert all(w["count"] == math.prod(w["shape"]) for w in row["weights"])
+    *layers, head = row["layers"]
+    assert code == 0 and row["recurrent"] == recurrent and row["total"] == recurrent + head["total"]
+    assert sum(layer["directions"] * sum(w["count"] for w in layer["weights"]) for layer in layers) == recurrent
+    assert all(w["count"] == math.prod(w["shape"]) for layer in row["layers"] for w in layer["weights"])
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        [],
-        ["--cell", "gru", "--input-size", "4", "--units", "5"],
-        ["--cell", "gru", "--input-size", "4", "--units", "5", "--no-reset-after"],
-        ["--cell", "lstm", "--bidirectional", "--input-size", "10", "--units", "64"],
-        ["--cell", "simple", "--bidirectional", "--merge-mode", "sum", "--no-bias", "--units", "3", "7"],
-    ],
-)
+VERIFIED = {
+    "classic": [],
+    "gru": ["--cell", "gru", "--input-size", "4", "--units", "5"],
+    "gru-no-reset-after": ["--cell", "gru", "--input-size", "4", "--units", "5", "--no-reset-after"],
+    "bidirectional-lstm": ["--cell", "lstm", "--bidirectional", "--input-size", "10", "--units", "64"],
+    "bidirectional-sum-no-bias": ["--bidirectional", "--merge-mode", "sum", "--no-bias", "--units", "3", "7"],
+    "stacked-gru": ["--cell", "gru", "--num-layers", "3", "--units", "4"],
+}
+
+
+@pytest.mark.parametrize("argv", VERIFIED.values(), ids=VERIFIED.keys())
 def test_params_verify_agrees_with_keras(capsys, argv):
     code, out, _ = run(capsys, "params", "--verify", "--json", *argv)
     rows = json.loads(out)
     assert code == 0
-    assert all(r["keras_total"] == r["total"] and r["keras_model_total"] == r["model_total"] for r in rows)
+    assert all(r["verified"] == {"recurrent": r["recurrent"], "total": r["total"]} for r in rows)
 
 
 def test_params_verify_fails_when_keras_disagrees(capsys, monkeypatch):
     import rnncheck.model
 
-    monkeypatch.setattr(rnncheck.model, "keras_param_counts", lambda *a, **k: (391, 501))
+    monkeypatch.setattr(rnncheck.model, "keras_param_counts", lambda *a, **k: (391, 501))  # the formula says 390, 500
     code, _, err = run(capsys, "params", "--verify", "--units", "10")
     assert code == 1 and "disagree" in err
 
 
-@pytest.mark.parametrize(
-    "argv, complaint",
-    [
-        (["params", "--units", "0"], "'0' is less than 1"),
-        (["params", "--units", "-3"], "'-3' is less than 1"),
-        (["params", "--input-size", "abc"], "'abc' is not an integer"),
-        (["params", "--input-size", "2.5"], "'2.5' is not an integer"),
-        (["params", "--cell", "rnn"], "invalid choice"),
-        (["params", "--framework", "torch", "--verify"], "needs --framework keras"),
-        (["params", "--framework", "torch", "--cell", "gru", "--no-reset-after"], "no PyTorch equivalent"),
-        (["train", "--learning-rate", "0"], "'0' is not a positive finite number"),
-        (["train", "--learning-rate", "fast"], "'fast' is not a number"),
-        (["train", "--epochs", "0"], "'0' is less than 1"),
-        (["train", "--data", "/no/such/mnist.npz"], "/no/such/mnist.npz does not exist"),
-        (["reproduce", "--plot", "/no/such/folder/plot.png"], "folder /no/such/folder does not exist"),
-    ],
-)
+BAD_ARGUMENTS = {
+    "zero-units": (["params", "--units", "0"], "'0' is less than 1"),
+    "negative-units": (["params", "--units", "-3"], "'-3' is less than 1"),
+    "text-size": (["params", "--input-size", "abc"], "'abc' is not an integer"),
+    "fractional-size": (["params", "--input-size", "2.5"], "'2.5' is not an integer"),
+    "unknown-cell": (["params", "--cell", "rnn"], "invalid choice"),
+    "gru-no-reset-after-in-torch": (
+        ["params", "--framework", "torch", "--cell", "gru", "--no-reset-after"],
+        "no PyTorch equivalent",
+    ),
+    "proj-size-for-keras": (["params", "--cell", "lstm", "--proj-size", "4"], "--proj-size is PyTorch's"),
+    "proj-size-for-gru": (["params", "--framework", "torch", "--cell", "gru", "--proj-size", "4"], "LSTM only"),
+    "proj-size-too-big": (
+        ["params", "--framework", "torch", "--cell", "lstm", "--units", "4", "--proj-size", "4"],
+        "proj_size must be an integer from 0 to units - 1 = 3",
+    ),
+    "torch-merge-mode": (
+        ["params", "--framework", "torch", "--bidirectional", "--merge-mode", "sum"],
+        "always concatenate",
+    ),
+    "zero-learning-rate": (["train", "--learning-rate", "0"], "'0' is not a positive finite number"),
+    "text-learning-rate": (["train", "--learning-rate", "fast"], "'fast' is not a number"),
+    "zero-epochs": (["train", "--epochs", "0"], "'0' is less than 1"),
+    "missing-data": (["train", "--data", "/no/such/mnist.npz"], "/no/such/mnist.npz does not exist"),
+    "plot-folder-missing": (["reproduce", "--plot", "/no/such/folder/plot.png"], "folder /no/such/folder does not exist"),
+}
+
+
+@pytest.mark.parametrize("argv, complaint", BAD_ARGUMENTS.values(), ids=BAD_ARGUMENTS.keys())
 def test_bad_arguments_exit_nonzero_with_one_line(capsys, argv, complaint):
     code, out, err = run(capsys, *argv)
     assert code != 0 and out == ""
@@ -173,3 +188,25 @@ def test_reproduce_prints_a_row_per_size_and_writes_the_plot(capsys, tiny_npz, t
     assert counts == [(2, 62, 92, 92), (3, 96, 136, 136)]  # + Dense heads of 30 and 40
     assert "[1/2]" in err and "[2/2]" in err
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_reproduce_prints_its_results_before_a_failing_plot(capsys, tiny_npz, tmp_path, monkeypatch):
+    import rnncheck.plot
+
+    def broken_plot(rows, path):
+        raise ValueError("plotting needs matplotlib")
+
+    monkeypatch.setattr(rnncheck.plot, "plot_reproduction", broken_plot)
+    argv = ["reproduce", "--data", str(tiny_npz), "--no-verify", "--units", "2", "--json", "--plot", str(tmp_path / "p.png")]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and "plotting needs matplotlib" in err
+    assert [row["units"] for row in json.loads(out)] == [2]  # the table survived the failed plot
+
+
+def test_a_bug_raises_instead_of_becoming_a_one_line_error(capsys, monkeypatch):
+    def buggy(*args, **kwargs):
+        raise TypeError("unsupported operand")  # a programming error, not bad input
+
+    monkeypatch.setattr(cli, "model_params", buggy)
+    with pytest.raises(TypeError, match="unsupported operand"):
+        cli.main(["params"])

@@ -52,6 +52,7 @@ def test_idx_folder_of_real_mnist_passes_verification(mnist, tmp_path):
         np.testing.assert_array_equal(loaded, original)
 
 
+@pytest.mark.training
 def test_a_short_run_learns_well_above_chance(mnist):
     (x_train, y_train), test = mnist
     result = train(

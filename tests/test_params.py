@@ -7,8 +7,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from rnncheck.model import recurrent_layer
-from rnncheck.params import GATES, dense_params, model_params, recurrent_params, stack_params
+from rnncheck.cells import cell as cell_facts
+from rnncheck.params import dense_params, model_params, recurrent_params, stack_params
+from tests.layers import keras_layer
 from tests.strategies import LayerSpec, cells, invalid_sizes, layer_specs, sizes
 
 # (cell, input_size, units, options, total): each total can be checked by hand.
@@ -62,10 +63,11 @@ def test_bidirectional_stack_feeds_merged_size_to_next_layer(merge_mode, second_
 
 @given(cell=cells, input_size=sizes, units=sizes)
 def test_torch_convention_adds_one_bias_vector_per_gate(cell, input_size, units):
-    keras_layer = recurrent_params(cell, input_size=input_size, units=units)
-    torch_layer = recurrent_params(cell, input_size=input_size, units=units, framework="torch")
-    extra_keras_bias = GATES[cell] * units if cell == "gru" else 0  # Keras's GRU already has two
-    assert torch_layer.total - keras_layer.total == GATES[cell] * units - extra_keras_bias
+    keras_counts = recurrent_params(cell, input_size=input_size, units=units)
+    torch_counts = recurrent_params(cell, input_size=input_size, units=units, framework="torch")
+    gates = cell_facts(cell).gates
+    extra_keras_bias = gates * units if cell == "gru" else 0  # Keras's GRU already has two
+    assert torch_counts.total - keras_counts.total == gates * units - extra_keras_bias
 
 
 @given(value=invalid_sizes, argument=st.sampled_from(["input_size", "units"]))
@@ -86,13 +88,11 @@ def test_unknown_choices_raise_naming_the_option(options, message):
 
 def keras_weights(spec: LayerSpec) -> list[tuple[int, list[dict[str, tuple]]]]:
     """Build spec's layers in Keras (shapes only); per layer: count_params() and each direction's weight shapes."""
-    keras.utils.clear_session(free_memory=False)
     found, size = [], spec.input_size
     with keras.StatelessScope(initialize_variables=False):  # shapes only, no values: cheap enough to fuzz
         for i, units in enumerate(spec.units):
             below_top = i < len(spec.units) - 1
-            layer = recurrent_layer(spec.cell, units=units, zeros=True, return_sequences=below_top, **spec.options)
-            layer.build((None, None, size))
+            layer = keras_layer(spec.cell, units=units, input_size=size, return_sequences=below_top, **spec.options)
             directions = [layer.forward_layer, layer.backward_layer] if spec.bidirectional else [layer]
             found.append((layer.count_params(), [{v.name: tuple(v.shape) for v in d.weights} for d in directions]))
             size = layer.compute_output_shape((None, None, size))[-1]
@@ -117,7 +117,7 @@ def test_recurrent_params_match_keras(spec):
     assert_params_match_keras(spec)
 
 
-@given(spec=layer_specs(depth=(2, 3)))
+@given(spec=layer_specs(min_depth=2, max_depth=3))
 @example(spec=LayerSpec("lstm", 28, (10, 20, 30), bidirectional=True, merge_mode="sum"))
 def test_stacked_params_match_keras(spec):
     assert_params_match_keras(spec)

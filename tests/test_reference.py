@@ -11,9 +11,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from rnncheck import reference
-from rnncheck.model import recurrent_layer
 from rnncheck.params import recurrent_params
-from tests.strategies import SequenceCase, float32_arrays, sequence_cases
+from tests.layers import as_numpy, keras_layer
+from tests.strategies import SequenceCase, past_changes, sequence_cases
 
 # Keras computes in float32, the reference in float64; sizes here are at most 6 units over 6 steps.
 FLOAT32_TOLERANCE = dict(rtol=1e-5, atol=1e-5)
@@ -22,35 +22,13 @@ REFERENCE = {"simple": reference.simple_rnn, "gru": reference.gru, "lstm": refer
 
 def keras_outputs(case: SequenceCase, *, unroll: bool) -> list[np.ndarray]:
     """[output, *final_states] of a Keras layer holding case's weights."""
-    keras.utils.clear_session(free_memory=False)
-    layer = recurrent_layer(
-        case.cell,
-        units=case.units,
-        use_bias=case.bias is not None,
-        reset_after=case.reset_after,
-        return_sequences=case.return_sequences,
-        return_state=True,
-        go_backwards=case.go_backwards,
-        unroll=unroll,
-    )
-    layer.build((None, None, case.x.shape[2]))
-    layer.set_weights(case.weights)
-    return [keras.ops.convert_to_numpy(t) for t in layer(case.x, **case.call_options)]
+    layer = keras_layer(case.cell, **case.layer_options, return_state=True, unroll=unroll)
+    return as_numpy(layer(case.x, **case.call_options))
 
 
 def reference_outputs(case: SequenceCase) -> list[np.ndarray]:
-    options = {"reset_after": case.reset_after} if case.cell == "gru" else {}
     return REFERENCE[case.cell](
-        case.x,
-        case.kernel,
-        case.recurrent_kernel,
-        case.bias,
-        return_sequences=case.return_sequences,
-        return_state=True,
-        go_backwards=case.go_backwards,
-        initial_state=case.initial_state,
-        mask=case.mask,
-        **options,
+        case.x, case.kernel, case.recurrent_kernel, case.bias, return_state=True, **case.reference_options
     )
 
 
@@ -60,16 +38,10 @@ def assert_all_close(actual: list[np.ndarray], expected: list[np.ndarray]) -> No
         np.testing.assert_allclose(a, e, **FLOAT32_TOLERANCE)
 
 
+@pytest.mark.parametrize("unroll", [False, True], ids=["loop", "unroll"])
 @given(case=sequence_cases())
-def test_reference_matches_keras(case):
-    assert_all_close(reference_outputs(case), keras_outputs(case, unroll=False))
-
-
-@given(case=sequence_cases())
-def test_keras_unroll_true_and_false_agree_with_reference(case):
-    unrolled, looped = keras_outputs(case, unroll=True), keras_outputs(case, unroll=False)
-    assert_all_close(unrolled, looped)
-    assert_all_close(unrolled, reference_outputs(case))
+def test_reference_matches_keras(case, unroll):
+    assert_all_close(keras_outputs(case, unroll=unroll), reference_outputs(case))
 
 
 def test_masked_first_step_outputs_zeros_but_keeps_the_initial_state():
@@ -80,6 +52,16 @@ def test_masked_first_step_outputs_zeros_but_keeps_the_initial_state():
     )
     np.testing.assert_array_equal(output, [[0.0]])
     np.testing.assert_array_equal(state, h0)
+
+
+@given(case=sequence_cases(options=False).filter(lambda case: case.cell != "lstm"))
+def test_single_array_initial_state_is_the_one_state(case):
+    # Keras takes layer(x, initial_state=h0) for SimpleRNN and GRU; so does the reference.
+    h0 = np.full((case.x.shape[0], case.units), 0.25)
+    function, options = REFERENCE[case.cell], {"reset_after": case.reset_after} if case.cell == "gru" else {}
+    single = function(case.x, case.kernel, case.recurrent_kernel, case.bias, initial_state=h0, **options)
+    listed = function(case.x, case.kernel, case.recurrent_kernel, case.bias, initial_state=[h0], **options)
+    np.testing.assert_array_equal(single, listed)
 
 
 def test_simple_rnn_golden_by_hand():
@@ -119,7 +101,6 @@ def shared_dense_unrolled_model(*, time: int, input_size: int, units: int) -> tu
     )
 )
 def test_shared_dense_layers_have_simple_rnn_params_and_outputs(case):
-    keras.utils.clear_session(free_memory=False)
     (_, time, d), u = case.x.shape, case.units
     model, dense = shared_dense_unrolled_model(time=time, input_size=d, units=u)
     assert model.count_params() == recurrent_params("simple", input_size=d, units=u).total == u * (d + u + 1)
@@ -129,21 +110,9 @@ def test_shared_dense_layers_have_simple_rnn_params_and_outputs(case):
 
 
 def simple_rnn_last_output(kernel, recurrent_kernel, bias, x) -> np.ndarray:
-    keras.utils.clear_session(free_memory=False)
-    layer = keras.layers.SimpleRNN(kernel.shape[1])
-    layer.build((None, None, kernel.shape[0]))
-    layer.set_weights([kernel, recurrent_kernel, bias])
-    return keras.ops.convert_to_numpy(layer(x))
-
-
-@st.composite
-def past_changes(draw):
-    """Inputs x (batch, T >= 2, d) and a copy whose steps before the last differ."""
-    batch, time, d = draw(st.integers(1, 3)), draw(st.integers(2, 8)), draw(st.integers(1, 4))
-    x = draw(float32_arrays((batch, time, d)))
-    changed = x.copy()
-    changed[:, :-1] += np.float32(1.0)
-    return x, changed
+    (d, units), weights = kernel.shape, [kernel, recurrent_kernel, bias]
+    (output,) = as_numpy(keras_layer("simple", units=units, input_size=d, weights=weights)(x))
+    return output
 
 
 @given(x_pair=past_changes(), units=st.integers(1, 6))
@@ -187,10 +156,22 @@ BAD_INPUTS = [
         (X, np.zeros((4, 20)), np.zeros((5, 20))),
         {"initial_state": [np.zeros((2, 5))]},
     ),
+    (
+        r"initial_state must be a list of 2 arrays of shape \(2, 5\) \(h, c\), got a single ndarray",
+        reference.lstm,
+        (X, np.zeros((4, 20)), np.zeros((5, 20))),
+        {"initial_state": np.zeros((2, 5))},
+    ),
+    (
+        r"initial_state must be 1 array\(s\) of shape \(2, 5\), got 1: \[\(3, 5\)\]",
+        reference.gru,
+        (X, np.zeros((4, 15)), np.zeros((5, 15))),
+        {"initial_state": np.zeros((3, 5))},
+    ),
 ]
 
 
-@pytest.mark.parametrize("message, function, args, options", BAD_INPUTS)
+@pytest.mark.parametrize("message, function, args, options", BAD_INPUTS, ids=lambda v: getattr(v, "__name__", None))
 def test_reference_rejects_mismatched_shapes(message, function, args, options):
     with pytest.raises(ValueError, match=message):
         function(*args, **options)

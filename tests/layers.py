@@ -1,0 +1,27 @@
+"""The one way the suite builds a Keras recurrent layer: from a drawn case, holding the case's weights."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from rnncheck.model import recurrent_layer
+
+
+def keras_layer(cell: str, *, units: int, input_size: int, weights: list | None = None, **options):
+    """A built SimpleRNN / GRU / LSTM (Bidirectional with bidirectional=True) on `input_size` features.
+
+    `weights` is what set_weights takes (Bidirectional: the forward layer's, then the backward's);
+    None leaves every weight zero, which is enough for counts and shapes.
+    """
+    layer = recurrent_layer(cell, units=units, zeros=weights is None, **options)
+    layer.build((None, None, input_size))
+    if weights is not None:
+        layer.set_weights(weights)
+    return layer
+
+
+def as_numpy(returned) -> list[np.ndarray]:
+    """What a layer call returned (a tensor or a list of them) as a list of NumPy arrays."""
+    tensors = returned if isinstance(returned, (list, tuple)) else [returned]
+    return [keras.ops.convert_to_numpy(t) for t in tensors]

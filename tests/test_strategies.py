@@ -1,0 +1,54 @@
+"""The strategies themselves: they draw what they promise, and refuse bounds that make no sense."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+
+from rnncheck.cells import cell as cell_facts
+from tests.strategies import layer_specs, past_changes, sequence_cases, shape_cases
+
+
+@given(spec=layer_specs(min_depth=1, max_depth=3))
+def test_layer_specs_draw_gru_and_merge_options_only_where_they_matter(spec):
+    assert 1 <= len(spec.units) <= 3 and all(1 <= u <= 512 for u in spec.units)
+    assert spec.cell == "gru" or spec.reset_after  # Keras's default where the option does not exist
+    assert spec.bidirectional or spec.merge_mode == "concat"
+
+
+@given(case=shape_cases(max_size=5))
+def test_shape_cases_respect_max_size(case):
+    assert all(1 <= n <= 5 for n in (case.batch, case.time, case.input_size, case.units))
+    assert case.bidirectional or case.merge_mode == "concat"
+
+
+@given(case=sequence_cases(max_batch=2, max_time=3, max_input_size=4, max_units=5))
+def test_sequence_cases_have_consistent_shapes(case):
+    batch, time, d = case.x.shape
+    gates, states = cell_facts(case.cell).gates, len(cell_facts(case.cell).states)
+    assert batch <= 2 and time <= 3 and d <= 4 and case.units <= 5
+    assert case.kernel.shape == (d, gates * case.units)
+    assert case.recurrent_kernel.shape == (case.units, gates * case.units)
+    assert case.bias is None or case.bias.shape == ((2,) if case.cell == "gru" and case.reset_after else ()) + (
+        gates * case.units,
+    )
+    assert case.initial_state is None or [s.shape for s in case.initial_state] == [(batch, case.units)] * states
+    assert case.mask is None or case.mask.shape == (batch, time)
+    assert case.cell == "gru" or case.reset_after
+
+
+@given(pair=past_changes())
+def test_past_changes_differ_before_the_last_step_only(pair):
+    x, changed = pair
+    assert x.shape == changed.shape and x.shape[1] >= 2
+    assert (changed[:, -1] == x[:, -1]).all() and (changed[:, :-1] != x[:, :-1]).all()
+
+
+@pytest.mark.parametrize(
+    "strategy, bounds",
+    [(sequence_cases, {"max_time": 0}), (layer_specs, {"min_depth": 3, "max_depth": 2}), (shape_cases, {"max_size": 0})],
+    ids=["no-time", "depth-upside-down", "no-size"],
+)
+def test_nonsense_bounds_are_refused_up_front(strategy, bounds):
+    with pytest.raises(ValueError, match="need 1 <= min <= max"):
+        strategy(**bounds)
