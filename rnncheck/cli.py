@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rnncheck.cells import CELL_NAMES, FRAMEWORKS, MERGE_MODES, cell as cell_facts
 from rnncheck.config import CLASSIC_UNITS, PRESETS
+from rnncheck.conform import BACKENDS
 from rnncheck.params import model_params
 
 TRAIN_OPTIONS = ("units", "learning_rate", "batch_size", "epochs", "seed")  # TrainConfig fields set by flags
@@ -103,6 +104,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--units", type=positive_int, nargs="+", default=list(CLASSIC_UNITS))
     r.add_argument("--limit", type=positive_int, help="train on the first N training images only")
     r.add_argument("--plot", type=new_file, metavar="FILE.png", help="accuracy and parameters against units")
+    c = commands.add_parser("conform", help="the property suite once per Keras backend, as a matrix")
+    c.set_defaults(func=run_conform)
+    c.add_argument("--backends", nargs="+", choices=BACKENDS, help="default: every backend that is installed")
+    c.add_argument("--tests", type=existing_path, metavar="PATH", help="the suite's tests/ folder (default: the checkout's)")
+    c.add_argument("--require-installed", action="store_true", help="a missing backend or library is a failure (CI)")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="passed on to pytest, e.g. -- -m 'not training'")
     return top
 
 
@@ -264,6 +272,22 @@ def reproduce_table(rows) -> str:
         cells += (f"{r.test_loss:.4f}", f"{r.test_accuracy:.4f}", f"{r.seconds:.1f}")
         lines.append("  ".join(str(c).rjust(len(h)) for c, h in zip(cells, header, strict=True)))
     return "\n".join(lines)
+
+
+def run_conform(args) -> int:
+    from rnncheck import conform
+
+    backends = args.backends or [b for b in conform.BACKENDS if conform.installed(b)]
+    runs = []
+    for backend in backends:
+        print(f"rnncheck conform: running the suite on {backend}...", file=sys.stderr)
+        runs += conform.conform([backend], tests=args.tests, pytest_args=args.pytest_args,
+                                require_installed=args.require_installed)  # fmt: skip
+    if args.json:
+        print(json.dumps({"backends": {run.backend: run.to_dict() for run in runs}}, indent=2))
+    else:
+        print(conform.matrix(runs))
+    return 0 if conform.passed(runs, require_installed=args.require_installed) else 1
 
 
 def progress_verbosity() -> int:

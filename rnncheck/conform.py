@@ -1,0 +1,223 @@
+"""rnncheck conform: the property suite once per Keras backend, each in its own process, as a matrix.
+
+Each backend runs `pytest` on the suite's tests/ folder with KERAS_BACKEND set, writing JUnit XML; every test
+ends as passed, a known divergence (a strict xfail from tests/divergences.py) or FAILED (a failure, an error, or
+a strict xfail that passed: a divergence fixed upstream). The suite lives in the source tree, beside the package.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ElementTree
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BACKENDS = ("tensorflow", "jax", "torch")  # each Keras backend is named after the library it imports
+INSTALL = {
+    "tensorflow": 'pip install "rnncheck"',
+    "jax": 'pip install "rnncheck[backends]"',
+    "torch": 'pip install "rnncheck[backends]"',
+}
+REQUIRE_ENV = "RNNCHECK_REQUIRE_BACKENDS"  # set: a test whose library is missing fails instead of skipping
+MISSING = "not installed"  # what the skip reason of such a test says (tests/backends.py)
+STATUSES = ("passed", "divergence", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one test ended on one backend."""
+
+    test: str  # pytest's node id: tests/test_params.py::test_recurrent_params_match_keras
+    status: str  # one of STATUSES
+    message: str = ""  # the divergence's reason, the failure's first line, the skip's reason
+
+    @property
+    def group(self) -> str:
+        """The matrix row: the test file without tests/test_ and .py."""
+        return Path(self.test.split("::")[0]).stem.removeprefix("test_")
+
+
+@dataclass(frozen=True)
+class BackendRun:
+    """One backend's run of the suite."""
+
+    backend: str
+    installed: bool
+    outcomes: tuple[Outcome, ...] = ()
+    seconds: float = 0.0
+    versions: dict = field(default_factory=dict)
+    returncode: int = 0
+    output: str = ""  # the end of pytest's output when it ended without a report
+
+    def count(self, status: str) -> int:
+        return sum(outcome.status == status for outcome in self.outcomes)
+
+    @property
+    def missing_library_skips(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "skipped" and MISSING in o.message]
+
+    @property
+    def ok(self) -> bool:
+        """No unexpected failure: every test passed, was skipped, or diverged as recorded."""
+        return self.installed and self.count("failed") == 0 and (bool(self.outcomes) or self.returncode == 0)
+
+    def to_dict(self) -> dict:
+        return {
+            "installed": self.installed,
+            **({} if self.installed else {"install": INSTALL[self.backend]}),
+            "passed": self.count("passed"),
+            "failed": self.count("failed"),
+            "skipped": self.count("skipped"),
+            "divergences": [
+                {"test": o.test, "example": example_of(o.test), "reason": o.message}
+                for o in self.outcomes
+                if o.status == "divergence"
+            ],
+            "failures": [{"test": o.test, "message": o.message} for o in self.outcomes if o.status == "failed"],
+            "seconds": round(self.seconds, 1),
+            "versions": self.versions,
+        }
+
+
+def example_of(test: str) -> str:
+    """The parametrization of a node id, which for a recorded divergence is its minimal example's id."""
+    return test[test.index("[") + 1 : -1] if test.endswith("]") and "[" in test else ""
+
+
+def installed(backend: str) -> bool:
+    return importlib.util.find_spec(backend) is not None
+
+
+def suite_folder() -> Path:
+    """tests/ of the source tree this package was installed from (a checkout, or an editable install)."""
+    folder = Path(__file__).resolve().parent.parent / "tests"
+    if not (folder / "conftest.py").is_file() and not (folder.parent / "conftest.py").is_file():
+        raise ValueError(
+            f"rnncheck conform runs the test suite of a source checkout, and there is none at {folder}: "
+            "clone the repository and install it with pip install -e, or pass --tests PATH"
+        )
+    return folder
+
+
+def run_backend(backend: str, *, tests: Path, pytest_args: list[str], require_installed: bool = False) -> BackendRun:
+    """Run the suite in a fresh process with KERAS_BACKEND=backend; a missing library is reported, not run."""
+    if not installed(backend):
+        return BackendRun(backend, installed=False)
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    if require_installed:
+        env[REQUIRE_ENV] = "1"
+    with tempfile.TemporaryDirectory() as folder:
+        junit = Path(folder) / "junit.xml"
+        command = [sys.executable, "-m", "pytest", str(tests), "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
+        start = time.perf_counter()
+        completed = subprocess.run(
+            command + pytest_args, cwd=tests.parent, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL
+        )
+        seconds = time.perf_counter() - start
+        outcomes = read_junit(junit) if junit.is_file() else ()
+    output = "" if outcomes else (completed.stdout + completed.stderr)[-2000:]
+    return BackendRun(backend, True, outcomes, seconds, backend_versions(env), completed.returncode, output)
+
+
+def backend_versions(env: dict) -> dict:
+    """rnncheck.train.versions() as a process with this environment's KERAS_BACKEND reports them."""
+    code = "import json; from rnncheck.train import versions; print(json.dumps(versions()))"
+    completed = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    return json.loads(completed.stdout) if completed.returncode == 0 else {"error": first_line(completed.stderr)}
+
+
+def read_junit(path: Path) -> tuple[Outcome, ...]:
+    """The outcome of every test case in a JUnit XML report."""
+    root = ElementTree.parse(path).getroot()
+    outcomes = []
+    for case in root.iter("testcase"):
+        test = node_id(case)
+        failure = case.find("failure") if case.find("failure") is not None else case.find("error")
+        skipped = case.find("skipped")
+        if failure is not None:
+            outcomes.append(Outcome(test, "failed", first_line(failure.get("message") or failure.text or "")))
+        elif skipped is not None and skipped.get("type") == "pytest.xfail":
+            outcomes.append(Outcome(test, "divergence", skipped.get("message", "").removeprefix("reason: ")))
+        elif skipped is not None:
+            outcomes.append(Outcome(test, "skipped", first_line(skipped.get("message") or "")))
+        else:
+            outcomes.append(Outcome(test, "passed"))
+    return tuple(outcomes)
+
+
+def node_id(case) -> str:
+    """tests.test_params + test_x[a] -> tests/test_params.py::test_x[a] (JUnit keeps classes in classname)."""
+    parts = case.get("classname", "").split(".")
+    module = next((i for i in range(len(parts), 0, -1) if parts[i - 1].startswith("test_")), len(parts))
+    path = "/".join(parts[:module]) + ".py"
+    return "::".join([path, *parts[module:], case.get("name", "")])
+
+
+def first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def matrix(runs: list[BackendRun]) -> str:
+    """One row per test file, one column per backend: passed / N known divergence(s) / FAILED (N)."""
+    groups = sorted({o.group for run in runs for o in run.outcomes})
+    header = ["", *(run.backend for run in runs)]
+    rows = [header]
+    for group in groups:
+        rows.append([group] + [cell([o for o in run.outcomes if o.group == group], run) for run in runs])
+    rows.append(["all"] + [cell(list(run.outcomes), run) for run in runs])
+    rows.append(["seconds"] + [f"{run.seconds:.1f}" if run.installed else "" for run in runs])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    for run in runs:
+        if not run.installed:
+            lines.append(f"{run.backend}: not installed ({INSTALL[run.backend]})")
+        elif not run.outcomes:
+            lines.append(f"{run.backend}: pytest ended with status {run.returncode} and no report:\n{run.output}")
+    divergences = [(run.backend, o) for run in runs for o in run.outcomes if o.status == "divergence"]
+    if divergences:
+        lines += ["", "known divergences:"] + [f"  {b}: {o.test}\n      {o.message}" for b, o in divergences]
+    failures = [(run.backend, o) for run in runs for o in run.outcomes if o.status == "failed"]
+    if failures:
+        lines += ["", "FAILED:"] + [f"  {b}: {o.test}\n      {o.message}" for b, o in failures]
+    return "\n".join(lines)
+
+
+def cell(outcomes: list[Outcome], run: BackendRun) -> str:
+    if not run.installed:
+        return "not installed"
+    if not outcomes:
+        return "-"
+    counts = Counter(o.status for o in outcomes)
+    if counts["failed"]:
+        return f"FAILED ({counts['failed']})"
+    text = f"{counts['passed']} passed"
+    if counts["divergence"]:
+        text += f", {counts['divergence']} known"
+    if counts["skipped"]:
+        text += f", {counts['skipped']} skipped"
+    return text
+
+
+def conform(
+    backends: list[str], *, tests: Path | None = None, pytest_args: list[str] = (), require_installed: bool = False
+) -> list[BackendRun]:
+    """Run the suite once per backend, one after the other (each backend uses the machine's cores)."""
+    folder = tests or suite_folder()
+    return [
+        run_backend(b, tests=folder, pytest_args=list(pytest_args), require_installed=require_installed)
+        for b in backends
+    ]
+
+
+def passed(runs: list[BackendRun], *, require_installed: bool = False) -> bool:
+    """True when no backend failed unexpectedly (and, with require_installed, none was missing or skipped for it)."""
+    if not all(run.ok or not run.installed for run in runs):
+        return False
+    return not require_installed or all(run.installed and not run.missing_library_skips for run in runs)

@@ -1,0 +1,103 @@
+"""rnncheck conform, on a small suite written here: what each cell of the matrix says, and the exit status."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from rnncheck import cli, conform
+
+FAKE_SUITE = '''
+import pytest
+
+def test_agrees():
+    assert 1 + 1 == 2
+
+@pytest.mark.xfail(strict=True, reason="ave of a masked step differs (example: time=1)")
+def test_recorded_divergence():
+    assert 0.5 == 0.0
+
+def test_library_missing():
+    pytest.skip("torch not installed: pip install torch")
+'''
+
+
+def write_suite(tmp_path, *extra: str):
+    folder = tmp_path / "tests"
+    folder.mkdir()
+    (folder / "conftest.py").write_text("")
+    (folder / "test_fake.py").write_text(textwrap.dedent(FAKE_SUITE + "".join(extra)))
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def no_version_probe(monkeypatch):
+    monkeypatch.setattr(conform, "backend_versions", lambda env: {"backend": env["KERAS_BACKEND"]})
+
+
+def run_fake(tmp_path, *extra: str, require_installed=False) -> conform.BackendRun:
+    folder = write_suite(tmp_path, *extra)
+    return conform.run_backend("tensorflow", tests=folder, pytest_args=[], require_installed=require_installed)
+
+
+def test_each_test_is_passed_divergence_or_skipped(tmp_path):
+    run = run_fake(tmp_path)
+    statuses = {o.test.split("::")[-1]: o.status for o in run.outcomes}
+    assert statuses == {"test_agrees": "passed", "test_recorded_divergence": "divergence", "test_library_missing": "skipped"}
+    assert run.ok and conform.passed([run])
+
+
+def test_a_failure_fails_the_backend_and_is_listed(tmp_path):
+    run = run_fake(tmp_path, "\ndef test_broken():\n    assert [1] == [2]\n")
+    assert run.count("failed") == 1 and not conform.passed([run])
+    text = conform.matrix([run])
+    assert "FAILED (1)" in text and "tests/test_fake.py::test_broken" in text
+
+
+def test_a_fixed_divergence_shows_as_a_failure(tmp_path):
+    fixed = '\n@pytest.mark.xfail(strict=True, reason="fixed upstream")\ndef test_now_agrees():\n    assert True\n'
+    run = run_fake(tmp_path, fixed)
+    assert {o.test.split("::")[-1]: o.status for o in run.outcomes}["test_now_agrees"] == "failed"
+
+
+def test_matrix_lists_divergences_with_their_reason(tmp_path):
+    text = conform.matrix([run_fake(tmp_path)])
+    assert "1 passed, 1 known, 1 skipped" in text
+    assert "known divergences:" in text and "ave of a masked step differs (example: time=1)" in text
+
+
+def test_a_missing_library_skip_fails_where_backends_are_required(tmp_path):
+    run = run_fake(tmp_path)
+    assert conform.passed([run]) and not conform.passed([run], require_installed=True)
+
+
+def test_a_backend_not_installed_is_reported_with_its_pip_command(monkeypatch):
+    monkeypatch.setattr(conform, "installed", lambda backend: backend != "jax")
+    (run,) = conform.conform(["jax"], tests=conform.suite_folder())
+    assert not run.installed and run.to_dict()["install"] == 'pip install "rnncheck[backends]"'
+    assert 'jax: not installed (pip install "rnncheck[backends]")' in conform.matrix([run])
+    assert conform.passed([run]) and not conform.passed([run], require_installed=True)
+
+
+def test_cli_json_has_the_documented_shape_and_exits_1_on_failure(tmp_path, capsys):
+    folder = write_suite(tmp_path, "\ndef test_broken():\n    assert False\n")
+    code = cli.main(["conform", "--backends", "tensorflow", "--tests", str(folder), "--json"])
+    report = json.loads(capsys.readouterr().out)["backends"]["tensorflow"]
+    assert code == 1
+    assert (report["passed"], report["failed"], report["skipped"]) == (1, 1, 1)
+    assert report["divergences"] == [
+        {
+            "test": "tests/test_fake.py::test_recorded_divergence",
+            "example": "",
+            "reason": "ave of a masked step differs (example: time=1)",
+        }
+    ]
+    assert report["versions"] == {"backend": "tensorflow"} and report["seconds"] > 0
+
+
+def test_cli_refuses_an_unknown_backend(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["conform", "--backends", "mxnet"])
+    assert exit.value.code == 2 and "invalid choice: 'mxnet'" in capsys.readouterr().err
