@@ -2,7 +2,7 @@
 
 Profiles (pick one with Hypothesis's own --hypothesis-profile=NAME):
     dev   the default on a workstation: quick, randomized
-    ci    Hypothesis's built-in one (derandomized, no deadline, no database), loaded on CI
+    ci    Hypothesis's built-in one (derandomized, no deadline, no database), loaded where Hypothesis detects CI
     fuzz  thousands of random examples per property; run it in parallel with pytest -n auto
 """
 
@@ -14,16 +14,39 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is first
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis.database import (  # noqa: E402
+    DirectoryBasedExampleDatabase,
+    GitHubArtifactDatabase,
+    MultiplexedDatabase,
+    ReadOnlyDatabase,
+)
 
 # Hypothesis has already loaded its built-in "ci" profile if it detected a CI system (CI,
 # GITHUB_ACTIONS, TF_BUILD, ...): follow its detection, with the example count registered below.
 in_ci = settings.get_current_profile_name() == "ci"
-settings.register_profile("dev", max_examples=30, deadline=None)
+
+
+def example_database():
+    """Where failing examples are kept: .hypothesis/examples, and on a developer's machine (RNNCHECK_SHARED_DB set
+    to owner/repo, GITHUB_TOKEN set) also, read-only, the nightly fuzz job's for this backend."""
+    local = DirectoryBasedExampleDatabase(".hypothesis/examples")
+    shared = os.environ.get("RNNCHECK_SHARED_DB")
+    if in_ci or not shared:  # CI writes its own; the fuzz workflow uploads it
+        return local
+    owner, _, repo = shared.partition("/")
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    name = f"hypothesis-example-db-{backend}"
+    nightly = GitHubArtifactDatabase(owner, repo, artifact_name=name, path=f".hypothesis/github-artifacts/{name}")
+    return MultiplexedDatabase(local, ReadOnlyDatabase(nightly))
+
+
+settings.register_profile("dev", max_examples=30, deadline=None, database=example_database())
 settings.register_profile("ci", parent=settings.get_profile("ci"), max_examples=50)
 settings.register_profile(
     "fuzz",
     max_examples=2_000,
     deadline=None,
+    database=example_database(),
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("ci" if in_ci else "dev")
