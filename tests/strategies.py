@@ -408,3 +408,91 @@ def stack_cases(
         activation=draw(st.sampled_from(nonlinearities)) if cell == "simple" else "tanh",
         initial_state=initial_state,
     )
+
+
+# Gradients: a loss gradient for a case's output, and SimpleRNN cases for the Jacobian dh_T/dh_t.
+
+
+@dataclass(frozen=True)
+class GradientCase:
+    """A sequence case and dL/d(output) for its layer: (batch, time, u) with return_sequences, else (batch, u)."""
+
+    case: SequenceCase
+    d_output: np.ndarray
+
+
+@st.composite
+def gradient_cases(draw, *, cell: str | None = None, options: bool = True, **bounds) -> GradientCase:
+    """sequence_cases(cell=..., options=..., **bounds) and a d_output in [-1, 1] of its output's shape."""
+    case = draw(sequence_cases(cell=cell, options=options, **bounds))
+    batch, time, _ = case.x.shape
+    shape = (batch, time, case.units) if case.return_sequences else (batch, case.units)
+    return GradientCase(case, draw(float32_arrays(shape)))
+
+
+def _check_norm(max_norm: float) -> None:
+    if not 0 < max_norm < float("inf"):
+        raise ValueError(f"max_norm: need a finite number > 0, got {max_norm!r}")
+
+
+@st.composite
+def jacobian_cases(
+    draw,
+    *,
+    max_batch: int = 3,
+    max_time: int = 6,
+    max_input_size: int = 4,
+    max_units: int = 6,
+    max_norm: float | None = None,
+) -> SequenceCase:
+    """A SimpleRNN case with a random initial state and no other option.
+
+    With max_norm, the recurrent kernel U is rescaled so that ||U||_2 is drawn from (0, max_norm].
+    """
+    _check_bounds(batch=(1, max_batch), time=(1, max_time), input_size=(1, max_input_size), units=(1, max_units))
+    if max_norm is not None:
+        _check_norm(max_norm)
+    case = draw(
+        sequence_cases(
+            cell="simple",
+            max_batch=max_batch,
+            max_time=max_time,
+            max_input_size=max_input_size,
+            max_units=max_units,
+            options=False,
+        )
+    )
+    recurrent_kernel = case.recurrent_kernel
+    norm = np.linalg.norm(recurrent_kernel.astype(np.float64), ord=2)
+    if max_norm is not None and norm > 0:
+        target = draw(st.floats(min_value=0.0, max_value=max_norm, exclude_min=True))
+        recurrent_kernel = (recurrent_kernel * (target / norm)).astype(np.float32)
+    return SequenceCase(
+        cell="simple",
+        x=case.x,
+        kernel=case.kernel,
+        recurrent_kernel=recurrent_kernel,
+        bias=case.bias,
+        initial_state=(draw(float32_arrays((case.x.shape[0], case.units))),),
+    )
+
+
+@st.composite
+def resting_cases(
+    draw, *, max_batch: int = 2, max_time: int = 6, max_input_size: int = 4, max_units: int = 6, max_norm: float = 2.0
+) -> SequenceCase:
+    """A SimpleRNN at rest (x = 0, b = 0, h_0 = 0) with U = rho Q, Q orthogonal and rho in (0, max_norm]."""
+    _check_bounds(batch=(1, max_batch), time=(1, max_time), input_size=(1, max_input_size), units=(1, max_units))
+    _check_norm(max_norm)
+    batch, time = draw(st.integers(1, max_batch)), draw(st.integers(1, max_time))
+    d, u = draw(st.integers(1, max_input_size)), draw(st.integers(1, max_units))
+    orthogonal, _ = np.linalg.qr(draw(float32_arrays((u, u))).astype(np.float64))
+    rho = draw(st.floats(min_value=0.0, max_value=max_norm, exclude_min=True))
+    return SequenceCase(
+        cell="simple",
+        x=np.zeros((batch, time, d), np.float32),
+        kernel=draw(float32_arrays((d, u))),
+        recurrent_kernel=(rho * orthogonal).astype(np.float32),
+        bias=np.zeros(u, np.float32),
+        initial_state=(np.zeros((batch, u), np.float32),),
+    )
