@@ -104,6 +104,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--units", type=positive_int, nargs="+", default=list(CLASSIC_UNITS))
     r.add_argument("--limit", type=positive_int, help="train on the first N training images only")
     r.add_argument("--plot", type=new_file, metavar="FILE.png", help="accuracy and parameters against units")
+    v = commands.add_parser("convert", help="a saved Keras recurrent model as PyTorch tensors (safetensors)")
+    v.set_defaults(func=run_convert)
+    v.add_argument("model", type=existing_path, metavar="MODEL.keras", help="a model saved by model.save()")
+    v.add_argument("out", type=new_file, metavar="OUT.safetensors", help="written whole or not at all")
+    v.add_argument("--json", action="store_true", help="the tensors and the PyTorch model as JSON")
+
     c = commands.add_parser("conform", help="the property suite once per Keras backend, as a matrix")
     c.set_defaults(func=run_conform)
     c.add_argument("--backends", nargs="+", choices=BACKENDS, help="default: every backend that is installed")
@@ -272,6 +278,15 @@ def reproduce_table(rows) -> str:
         cells += (f"{r.test_loss:.4f}", f"{r.test_accuracy:.4f}", f"{r.seconds:.1f}")
         lines.append("  ".join(str(c).rjust(len(h)) for c, h in zip(cells, header, strict=True)))
     return "\n".join(lines)
+
+
+def run_convert(args) -> int:
+    from rnncheck.export import convert_keras_file
+
+    record = convert_keras_file(args.model, args.out)
+    print(json.dumps(record.to_dict(), indent=2) if args.json else record.torch_code())
+    print(f"{len(record.tensors)} tensors, {record.total} parameters written to {args.out}", file=sys.stderr)
+    return 0
 
 
 def run_conform(args) -> int:

@@ -2,13 +2,19 @@
 
 x is (batch, time, d); weights are in Keras's layout: kernel (d, G*u), recurrent_kernel (u, G*u),
 bias (G*u,) or None (GRU with reset_after: (2, 3u)). Gate order: LSTM i, f, c, o; GRU z, r, h.
-Options follow Keras: return_sequences, return_state, go_backwards, initial_state, mask. A masked step
-carries the state forward and repeats the previous output (zeros before the first).
+Options follow Keras: return_sequences, return_state, go_backwards, initial_state, mask,
+zero_output_for_mask. A masked step carries the state forward and repeats the previous output (zeros
+before the first), or outputs zeros with zero_output_for_mask. `bidirectional` and `stack` compose
+these as keras.layers.Bidirectional and a stack of layers do.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
+
+from rnncheck.cells import MERGE_MODES
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -89,6 +95,66 @@ def unrolled_simple_rnn(x, kernel, recurrent_kernel, bias=None):
     return np.stack(outputs, axis=1)
 
 
+def bidirectional(layer, x, forward, backward, *, merge_mode: str | None = "concat", **options):
+    """What keras.layers.Bidirectional(layer) returns: `layer` (simple_rnn, gru, lstm) forward and backward, merged.
+
+    forward / backward: (kernel, recurrent_kernel, bias or None); initial_state: forward states, then backward.
+    As in Keras, the backward sequence is flipped back into time order and, with return_sequences, masked steps
+    output zeros; merge_mode None gives [forward, backward]; return_state appends forward, then backward states.
+    """
+    if not callable(layer):
+        raise TypeError(f"layer must be simple_rnn, gru or lstm (a function), got {type(layer).__name__}")
+    if merge_mode not in MERGE_MODES + (None,):
+        raise ValueError(f"merge_mode must be one of {MERGE_MODES + (None,)}, got {merge_mode!r}")
+    for name in ("go_backwards", "zero_output_for_mask"):
+        if name in options:
+            raise ValueError(f"{name}: Bidirectional sets it on each direction itself")
+    return_sequences = options.pop("return_sequences", False)
+    return_state = options.pop("return_state", False)
+    forward_state, backward_state = _split_initial_state(options.pop("initial_state", None))
+    run = dict(return_sequences=return_sequences, return_state=True, zero_output_for_mask=return_sequences, **options)
+    y, *forward_states = layer(x, *_direction("forward", forward), initial_state=forward_state, **run)
+    y_back, *backward_states = layer(
+        x, *_direction("backward", backward), initial_state=backward_state, go_backwards=True, **run
+    )
+    if return_sequences:
+        y_back = y_back[:, ::-1]  # (batch, time, u), back in time order
+    outputs = [y, y_back] if merge_mode is None else [merge(y, y_back, merge_mode)]
+    if return_state:
+        return [*outputs, *forward_states, *backward_states]
+    return outputs if merge_mode is None else outputs[0]
+
+
+def merge(y, y_back, merge_mode: str):
+    """Bidirectional's merge of its two outputs: concat on the last axis (2u wide), sum, ave or mul (u wide)."""
+    if merge_mode == "concat":
+        return np.concatenate([y, y_back], axis=-1)
+    if merge_mode == "sum":
+        return y + y_back
+    if merge_mode == "ave":
+        return (y + y_back) / 2
+    if merge_mode == "mul":
+        return y * y_back
+    raise ValueError(f"merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}")
+
+
+def stack(x, layers: Sequence[Callable], *, mask=None):
+    """What a stack of `layers` returns (a Keras Sequential of them): each layer but the top returns sequences.
+
+    Each layer is called as layer(x, mask=mask, ...), e.g. functools.partial(gru, kernel=k, recurrent_kernel=r,
+    bias=b) or partial(bidirectional, lstm, forward=f, backward=b); every layer sees the same mask, as Keras
+    propagates it. The top layer keeps its own return_sequences / return_state.
+    """
+    if len(layers) == 0:
+        raise ValueError("layers must hold at least one layer")
+    *below, top = layers
+    for depth, layer in enumerate(below):
+        x = layer(x, mask=mask, return_sequences=True)
+        if isinstance(x, list):
+            raise ValueError(f"layers[{depth}] returns a list (return_state or merge_mode=None): only the top may")
+    return top(x, mask=mask)
+
+
 def _check_weights(name, x, kernel, recurrent_kernel, bias, *, gates, reset_after=False) -> int:
     x, kernel, recurrent_kernel = np.asarray(x), np.asarray(kernel), np.asarray(recurrent_kernel)
     if x.ndim != 3:
@@ -118,10 +184,13 @@ def _run(
     go_backwards=False,
     initial_state=None,
     mask=None,
+    zero_output_for_mask=False,
 ):
     """Scan `step` over time like keras.layers.RNN: the output, or [output, *states] with return_state."""
     x = np.asarray(x, dtype=np.float64)
     batch, time = x.shape[:2]
+    if time == 0:
+        raise ValueError("x must have at least one time step (Keras refuses time = 0 on every backend)")
     if initial_state is None:
         states = tuple(np.zeros((batch, u)) for _ in range(n_states))
     else:
@@ -139,7 +208,7 @@ def _run(
             output, states = new_output, new_states
         else:
             keep = mask[:, t, None]  # (batch, 1)
-            output = np.where(keep, new_output, output)
+            output = np.where(keep, new_output, 0.0 if zero_output_for_mask else output)
             states = tuple(np.where(keep, new, old) for new, old in zip(new_states, states, strict=True))
         outputs.append(output)
     result = np.stack(outputs, axis=1) if return_sequences else output  # (batch, time, u) or (batch, u)
@@ -162,3 +231,19 @@ def _check_initial_state(initial_state, *, n_states: int, shape: tuple[int, int]
         got = [s.shape for s in states]
         raise ValueError(f"initial_state must be {n_states} array(s) of shape {shape}, got {len(states)}: {got}")
     return states
+
+
+def _direction(name: str, weights) -> tuple:
+    if not isinstance(weights, (list, tuple)) or len(weights) != 3:
+        raise ValueError(f"{name} must be (kernel, recurrent_kernel, bias or None), got {type(weights).__name__}")
+    return tuple(weights)
+
+
+def _split_initial_state(initial_state) -> tuple[list | None, list | None]:
+    """As Bidirectional splits it: the first half goes to the forward layer, the second to the backward one."""
+    if initial_state is None:
+        return None, None
+    if not isinstance(initial_state, (list, tuple)) or len(initial_state) % 2:
+        raise ValueError("initial_state must be a list of forward states then as many backward states")
+    half = len(initial_state) // 2
+    return list(initial_state[:half]), list(initial_state[half:])

@@ -24,4 +24,6 @@ def keras_layer(cell: str, *, units: int, input_size: int, weights: list | None 
 def as_numpy(returned) -> list[np.ndarray]:
     """What a layer call returned (a tensor or a list of them) as a list of NumPy arrays."""
     tensors = returned if isinstance(returned, (list, tuple)) else [returned]
-    return [keras.ops.convert_to_numpy(t) for t in tensors]
+    # Not keras.ops.convert_to_numpy: it calls np.array(tensor), which NumPy 2.4 warns about on torch
+    # (torch's __array__ takes no `copy`); np.asarray of a tensor cut from the graph warns on no backend.
+    return [np.asarray(keras.ops.stop_gradient(t)) for t in tensors]

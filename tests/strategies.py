@@ -291,11 +291,17 @@ class TorchSpec:
         return options
 
 
-@st.composite
-def torch_specs(draw, *, cell: str | None = None, max_size: int = 512, max_layers: int = 3) -> TorchSpec:
+def torch_specs(*, cell: str | None = None, max_size: int = 512, max_layers: int = 3):
     """Any cell (or `cell`), sizes 1..max_size, 1..max_layers layers, bias on/off, bidirectional or not;
     nonlinearity for nn.RNN, proj_size (0 half the time, else 1..hidden_size-1) for nn.LSTM."""
     _check_bounds(size=(1, max_size), layers=(1, max_layers))
+    if cell is not None:
+        cell_facts(cell)
+    return _torch_specs(cell=cell, max_size=max_size, max_layers=max_layers)
+
+
+@st.composite
+def _torch_specs(draw, *, cell, max_size, max_layers) -> TorchSpec:
     cell = cell or draw(cells)
     hidden_size = draw(st.integers(1, max_size))
     proj_size = 0
@@ -314,8 +320,8 @@ def torch_specs(draw, *, cell: str | None = None, max_size: int = 512, max_layer
 
 
 @dataclass(frozen=True)
-class StackCase:
-    """Inputs, Keras weights and initial states for a stack of alike recurrent layers (return_sequences below the top)."""
+class TorchStackCase:
+    """Inputs, Keras weights and initial states for a stack of alike recurrent layers, the stack one torch module is."""
 
     cell: str
     x: np.ndarray  # (batch, time, d)
@@ -358,9 +364,7 @@ class StackCase:
         return options
 
 
-@st.composite
-def stack_cases(
-    draw,
+def torch_stack_cases(
     *,
     cell: str | None = None,
     max_batch: int = 3,
@@ -369,37 +373,44 @@ def stack_cases(
     max_units: int = 5,
     max_layers: int = 3,
     nonlinearities: tuple[str, ...] = NONLINEARITIES,
-) -> StackCase:
-    """Random small sizes, 1..max_layers layers, bias on/off, bidirectional or not, with or without initial states;
-    random weights (GRU: Keras's reset_after=True bias (2, 3u), the only one PyTorch has)."""
+):
+    """Random small sizes, 1..max_layers alike layers, bias on/off, bidirectional or not, with or without initial
+    states, random weights (GRU: Keras's reset_after=True, the only GRU PyTorch has)."""
     _check_bounds(
         batch=(1, max_batch), time=(1, max_time), input_size=(1, max_input_size), units=(1, max_units),
         layers=(1, max_layers),
-    )
-    if not set(nonlinearities) <= set(NONLINEARITIES) or not nonlinearities:
+    )  # fmt: skip
+    if not nonlinearities or not set(nonlinearities) <= set(NONLINEARITIES):
         raise ValueError(f"nonlinearities: need a non-empty subset of {NONLINEARITIES}, got {nonlinearities!r}")
+    if cell is not None:
+        cell_facts(cell)
+    return _torch_stack_cases(
+        cell=cell, max_batch=max_batch, max_time=max_time, max_input_size=max_input_size, max_units=max_units,
+        max_layers=max_layers, nonlinearities=tuple(nonlinearities),
+    )  # fmt: skip
+
+
+@st.composite
+def _torch_stack_cases(
+    draw, *, cell, max_batch, max_time, max_input_size, max_units, max_layers, nonlinearities
+) -> TorchStackCase:
     cell = cell or draw(cells)
-    facts = cell_facts(cell)
     batch, time = draw(st.integers(1, max_batch)), draw(st.integers(1, max_time))
     d, u = draw(st.integers(1, max_input_size)), draw(st.integers(1, max_units))
     num_layers, use_bias, bidirectional = draw(st.integers(1, max_layers)), draw(st.booleans()), draw(st.booleans())
-    directions, gu = 2 if bidirectional else 1, facts.gates * u
-    bias_shape = (2, gu) if cell == "gru" else (gu,)
+    directions = 2 if bidirectional else 1
     weights = []
     for k in range(num_layers):
-        size = d if k == 0 else directions * u
-        layer = []
-        for _ in range(directions):
-            layer += [draw(float32_arrays((size, gu))), draw(float32_arrays((u, gu)))]
-            layer += [draw(float32_arrays(bias_shape))] if use_bias else []
-        weights.append(tuple(layer))
+        sizes = dict(input_size=d if k == 0 else directions * u, units=u, use_bias=use_bias, reset_after=True)
+        directions_weights = [_direction_weights(draw, cell, **sizes) for _ in range(directions)]
+        weights.append(tuple(w for direction in directions_weights for w in direction if w is not None))
     initial_state = None
     if draw(st.booleans()):
-        per_layer = directions * len(facts.states)
+        per_layer = directions * len(cell_facts(cell).states)
         initial_state = tuple(
             tuple(draw(float32_arrays((batch, u))) for _ in range(per_layer)) for _ in range(num_layers)
         )
-    return StackCase(
+    return TorchStackCase(
         cell=cell,
         x=draw(float32_arrays((batch, time, d), scale=2.0)),
         weights=tuple(weights),
@@ -419,50 +430,55 @@ class GradientCase:
 
     case: SequenceCase
     d_output: np.ndarray
+    zero_output_for_mask: bool = False  # Keras's option: a masked step outputs zeros instead of repeating
+
+    @property
+    def options(self) -> dict:
+        """The case's reference options, and zero_output_for_mask where it is set."""
+        extra = {"zero_output_for_mask": True} if self.zero_output_for_mask else {}
+        return {**self.case.reference_options, **extra}
+
+
+def gradient_cases(*, cell: str | None = None, options: bool = True, **bounds):
+    """sequence_cases(cell=..., options=..., **bounds), a d_output in [-1, 1] of its output's shape and,
+    where the case has a mask, zero_output_for_mask on or off."""
+    return _gradient_cases(sequence_cases(cell=cell, options=options, **bounds))
 
 
 @st.composite
-def gradient_cases(draw, *, cell: str | None = None, options: bool = True, **bounds) -> GradientCase:
-    """sequence_cases(cell=..., options=..., **bounds) and a d_output in [-1, 1] of its output's shape."""
-    case = draw(sequence_cases(cell=cell, options=options, **bounds))
+def _gradient_cases(draw, cases) -> GradientCase:
+    case = draw(cases)
     batch, time, _ = case.x.shape
     shape = (batch, time, case.units) if case.return_sequences else (batch, case.units)
-    return GradientCase(case, draw(float32_arrays(shape)))
+    zero_output_for_mask = case.mask is not None and draw(st.booleans())
+    return GradientCase(case, draw(float32_arrays(shape)), zero_output_for_mask)
 
 
-def _check_norm(max_norm: float) -> None:
+def _check_norm(max_norm) -> None:
     if not 0 < max_norm < float("inf"):
         raise ValueError(f"max_norm: need a finite number > 0, got {max_norm!r}")
 
 
-@st.composite
 def jacobian_cases(
-    draw,
-    *,
-    max_batch: int = 3,
-    max_time: int = 6,
-    max_input_size: int = 4,
-    max_units: int = 6,
-    max_norm: float | None = None,
-) -> SequenceCase:
+    *, max_batch: int = 3, max_time: int = 6, max_input_size: int = 4, max_units: int = 6, max_norm: float | None = None
+):
     """A SimpleRNN case with a random initial state and no other option.
 
     With max_norm, the recurrent kernel U is rescaled so that ||U||_2 is drawn from (0, max_norm].
     """
-    _check_bounds(batch=(1, max_batch), time=(1, max_time), input_size=(1, max_input_size), units=(1, max_units))
     if max_norm is not None:
         _check_norm(max_norm)
-    case = draw(
-        sequence_cases(
-            cell="simple",
-            max_batch=max_batch,
-            max_time=max_time,
-            max_input_size=max_input_size,
-            max_units=max_units,
-            options=False,
-        )
-    )
-    recurrent_kernel = case.recurrent_kernel
+    cases = sequence_cases(
+        cell="simple", max_batch=max_batch, max_time=max_time, max_input_size=max_input_size, max_units=max_units,
+        options=False,
+    )  # fmt: skip
+    return _jacobian_cases(cases, max_norm=max_norm)
+
+
+@st.composite
+def _jacobian_cases(draw, cases, *, max_norm) -> SequenceCase:
+    case = draw(cases)
+    recurrent_kernel = case.recurrent_kernel  # (u, u)
     norm = np.linalg.norm(recurrent_kernel.astype(np.float64), ord=2)
     if max_norm is not None and norm > 0:
         target = draw(st.floats(min_value=0.0, max_value=max_norm, exclude_min=True))
@@ -477,16 +493,22 @@ def jacobian_cases(
     )
 
 
-@st.composite
 def resting_cases(
-    draw, *, max_batch: int = 2, max_time: int = 6, max_input_size: int = 4, max_units: int = 6, max_norm: float = 2.0
-) -> SequenceCase:
+    *, max_batch: int = 2, max_time: int = 6, max_input_size: int = 4, max_units: int = 6, max_norm: float = 2.0
+):
     """A SimpleRNN at rest (x = 0, b = 0, h_0 = 0) with U = rho Q, Q orthogonal and rho in (0, max_norm]."""
     _check_bounds(batch=(1, max_batch), time=(1, max_time), input_size=(1, max_input_size), units=(1, max_units))
     _check_norm(max_norm)
+    return _resting_cases(
+        max_batch=max_batch, max_time=max_time, max_input_size=max_input_size, max_units=max_units, max_norm=max_norm
+    )
+
+
+@st.composite
+def _resting_cases(draw, *, max_batch, max_time, max_input_size, max_units, max_norm) -> SequenceCase:
     batch, time = draw(st.integers(1, max_batch)), draw(st.integers(1, max_time))
     d, u = draw(st.integers(1, max_input_size)), draw(st.integers(1, max_units))
-    orthogonal, _ = np.linalg.qr(draw(float32_arrays((u, u))).astype(np.float64))
+    orthogonal, _ = np.linalg.qr(draw(float32_arrays((u, u))).astype(np.float64))  # orthogonal even if singular
     rho = draw(st.floats(min_value=0.0, max_value=max_norm, exclude_min=True))
     return SequenceCase(
         cell="simple",
@@ -495,4 +517,212 @@ def resting_cases(
         recurrent_kernel=(rho * orthogonal).astype(np.float32),
         bias=np.zeros(u, np.float32),
         initial_state=(np.zeros((batch, u), np.float32),),
+    )
+
+
+# Bidirectional and stacked layers.
+
+MERGE_MODES_AND_NONE = MERGE_MODES + (None,)  # None: Bidirectional returns [forward, backward]
+
+
+def _direction_weights(draw, cell: str, *, input_size: int, units: int, use_bias: bool, reset_after: bool) -> tuple:
+    """(kernel, recurrent_kernel, bias or None) of one direction, in Keras's layout."""
+    gu = cell_facts(cell).gates * units
+    bias_shape = (2, gu) if cell == "gru" and reset_after else (gu,)
+    return (
+        draw(float32_arrays((input_size, gu))),
+        draw(float32_arrays((units, gu))),
+        draw(float32_arrays(bias_shape)) if use_bias else None,
+    )
+
+
+@dataclass(frozen=True)
+class BidirectionalCase:
+    """Inputs, both directions' weights and the options of one keras.layers.Bidirectional."""
+
+    cell: str
+    x: np.ndarray  # (batch, time, d)
+    forward: tuple  # (kernel, recurrent_kernel, bias or None)
+    backward: tuple
+    reset_after: bool = True
+    merge_mode: str | None = "concat"
+    return_sequences: bool = False
+    return_state: bool = False
+    initial_state: tuple[np.ndarray, ...] | None = None  # forward states, then backward states; each (batch, u)
+    mask: np.ndarray | None = None  # (batch, time) bool
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """What Bidirectional.set_weights takes: the forward layer's weights, then the backward's."""
+        return [w for direction in (self.forward, self.backward) for w in direction if w is not None]
+
+    @property
+    def layer_options(self) -> dict:
+        """What keras_layer() needs to build this case's layer (Keras's own option names)."""
+        kernel, recurrent_kernel, bias = self.forward
+        options = dict(
+            units=recurrent_kernel.shape[0],
+            input_size=kernel.shape[0],
+            weights=self.weights,
+            use_bias=bias is not None,
+            bidirectional=True,
+            merge_mode=self.merge_mode,
+            return_sequences=self.return_sequences,
+            return_state=self.return_state,
+        )
+        if self.cell == "gru":
+            options["reset_after"] = self.reset_after
+        return options
+
+    @property
+    def reference_options(self) -> dict:
+        """The same options for rnncheck.reference.bidirectional, call options included."""
+        options = dict(
+            merge_mode=self.merge_mode,
+            return_sequences=self.return_sequences,
+            return_state=self.return_state,
+            initial_state=self.initial_state,
+            mask=self.mask,
+        )
+        if self.cell == "gru":
+            options["reset_after"] = self.reset_after
+        return options
+
+    @property
+    def call_options(self) -> dict:
+        """Options of the call (not of the layer), as Keras takes them."""
+        options = {}
+        if self.initial_state is not None:
+            options["initial_state"] = list(self.initial_state)
+        if self.mask is not None:
+            options["mask"] = self.mask
+        return options
+
+
+@st.composite
+def bidirectional_cases(
+    draw,
+    *,
+    cell: str | None = None,
+    max_batch: int = 4,
+    max_time: int = 6,
+    max_input_size: int = 6,
+    max_units: int = 6,
+) -> BidirectionalCase:
+    """Random small sizes, two sets of random weights, every merge mode (None too) and every option on or off."""
+    _check_bounds(batch=(1, max_batch), time=(1, max_time), input_size=(1, max_input_size), units=(1, max_units))
+    cell = cell or draw(cells)
+    batch, time = draw(st.integers(1, max_batch)), draw(st.integers(1, max_time))
+    d, u = draw(st.integers(1, max_input_size)), draw(st.integers(1, max_units))
+    reset_after, use_bias = _gru_option(draw, cell), draw(st.booleans())
+    sizes = dict(input_size=d, units=u, use_bias=use_bias, reset_after=reset_after)
+    n_states = 2 * len(cell_facts(cell).states)
+    return BidirectionalCase(
+        cell=cell,
+        x=draw(float32_arrays((batch, time, d), scale=2.0)),
+        forward=_direction_weights(draw, cell, **sizes),
+        backward=_direction_weights(draw, cell, **sizes),
+        reset_after=reset_after,
+        merge_mode=draw(st.sampled_from(MERGE_MODES_AND_NONE)),
+        return_sequences=draw(st.booleans()),
+        return_state=draw(st.booleans()),
+        initial_state=tuple(draw(float32_arrays((batch, u))) for _ in range(n_states)) if draw(st.booleans()) else None,
+        mask=draw(hnp.arrays(np.bool_, (batch, time))) if draw(st.booleans()) else None,
+    )
+
+
+@dataclass(frozen=True)
+class StackedLayer:
+    """One layer of a stack: a cell, plain or Bidirectional, with its weights (backward is None when plain)."""
+
+    cell: str
+    forward: tuple  # (kernel, recurrent_kernel, bias or None)
+    backward: tuple | None = None
+    reset_after: bool = True
+    merge_mode: str = "concat"
+
+    @property
+    def units(self) -> int:
+        return self.forward[1].shape[0]
+
+    @property
+    def input_size(self) -> int:
+        return self.forward[0].shape[0]
+
+    @property
+    def output_size(self) -> int:
+        """Features the next layer sees: 2u for a concatenating Bidirectional, u otherwise."""
+        return 2 * self.units if self.backward is not None and self.merge_mode == "concat" else self.units
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        return [w for direction in (self.forward, self.backward or ()) for w in direction if w is not None]
+
+    @property
+    def layer_options(self) -> dict:
+        """What keras_layer() needs to build this layer, return_sequences and unroll aside."""
+        options = dict(
+            units=self.units,
+            input_size=self.input_size,
+            weights=self.weights,
+            use_bias=self.forward[2] is not None,
+            bidirectional=self.backward is not None,
+            merge_mode=self.merge_mode,
+        )
+        if self.cell == "gru":
+            options["reset_after"] = self.reset_after
+        return options
+
+
+@dataclass(frozen=True)
+class StackCase:
+    """Inputs and a stack of layers; every layer but the top returns sequences."""
+
+    x: np.ndarray  # (batch, time, d)
+    layers: tuple[StackedLayer, ...]
+    return_sequences: bool = False  # of the top layer
+    mask: np.ndarray | None = None  # (batch, time) bool
+
+
+@st.composite
+def stack_cases(
+    draw,
+    *,
+    min_depth: int = 2,
+    max_depth: int = 3,
+    max_batch: int = 3,
+    max_time: int = 5,
+    max_input_size: int = 4,
+    max_units: int = 4,
+) -> StackCase:
+    """2-3 layers, each any cell, plain or Bidirectional (merge modes that return one tensor), random weights."""
+    _check_bounds(
+        depth=(min_depth, max_depth),
+        batch=(1, max_batch),
+        time=(1, max_time),
+        input_size=(1, max_input_size),
+        units=(1, max_units),
+    )
+    batch, time = draw(st.integers(1, max_batch)), draw(st.integers(1, max_time))
+    x = draw(float32_arrays((batch, time, draw(st.integers(1, max_input_size))), scale=2.0))
+    layers, size = [], x.shape[2]
+    for _ in range(draw(st.integers(min_depth, max_depth))):
+        cell = draw(cells)
+        reset_after, bidirectional = _gru_option(draw, cell), draw(st.booleans())
+        units, use_bias = draw(st.integers(1, max_units)), draw(st.booleans())
+        sizes = dict(input_size=size, units=units, use_bias=use_bias, reset_after=reset_after)
+        layer = StackedLayer(
+            cell=cell,
+            forward=_direction_weights(draw, cell, **sizes),
+            backward=_direction_weights(draw, cell, **sizes) if bidirectional else None,
+            reset_after=reset_after,
+            merge_mode=_merge_mode(draw, bidirectional),
+        )
+        layers.append(layer)
+        size = layer.output_size
+    return StackCase(
+        x=x,
+        layers=tuple(layers),
+        return_sequences=draw(st.booleans()),
+        mask=draw(hnp.arrays(np.bool_, (batch, time))) if draw(st.booleans()) else None,
     )

@@ -210,3 +210,36 @@ def test_a_bug_raises_instead_of_becoming_a_one_line_error(capsys, monkeypatch):
     monkeypatch.setattr(cli, "model_params", buggy)
     with pytest.raises(TypeError, match="unsupported operand"):
         cli.main(["params"])
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning:keras")
+def test_convert_writes_safetensors_and_prints_the_torch_model(capsys, tmp_path):
+    import keras  # model.save() under NumPy 2.4: Keras's own __array__ call warns (see test_convert.py)
+
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.GRU(4), keras.layers.Dense(10, "softmax")])
+    model.save(tmp_path / "gru.keras")
+    code, out, err = run(capsys, "convert", str(tmp_path / "gru.keras"), str(tmp_path / "gru.safetensors"))
+    assert code == 0 and "torch.nn.GRU(28, 4, batch_first=True)" in out
+    assert f"written to {tmp_path / 'gru.safetensors'}" in err
+    assert (tmp_path / "gru.safetensors").stat().st_size > 4 * 3 * 4 * (28 + 4 + 2)  # the float32 weights at least
+
+
+def test_convert_refuses_a_file_that_is_not_a_keras_model(capsys, tmp_path):
+    (tmp_path / "notes.keras").write_text("not a model")
+    code, out, err = run(capsys, "convert", str(tmp_path / "notes.keras"), str(tmp_path / "out.safetensors"))
+    (line,) = err.strip().splitlines()
+    assert code == 2 and out == "" and "not a Keras model file" in line
+    assert not (tmp_path / "out.safetensors").exists()
+
+
+def test_params_verify_agrees_with_torch(capsys):
+    from tests.backends import require
+
+    require("torch")
+    argv = ["--framework", "torch", "--cell", "lstm", "--input-size", "28", "--units", "64", "--proj-size", "16"]
+    code, out, _ = run(capsys, "params", "--verify", "--json", *argv, "--num-layers", "2", "--bidirectional")
+    (row,) = json.loads(out)
+    assert code == 0 and row["verified"] == {"recurrent": 53248, "total": 53248 + (32 + 1) * 10} == {
+        "recurrent": row["recurrent"],
+        "total": row["total"],
+    }

@@ -106,7 +106,8 @@ def test_shared_dense_layers_have_simple_rnn_params_and_outputs(case):
     assert model.count_params() == recurrent_params("simple", input_size=d, units=u).total == u * (d + u + 1)
     dense.set_weights([np.concatenate([case.kernel, case.recurrent_kernel]), case.bias])
     expected = keras_outputs(dataclasses.replace(case, return_sequences=False), unroll=False)[0]  # (batch, u)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(case.x)), expected, **FLOAT32_TOLERANCE)
+    (output,) = as_numpy(model(case.x))
+    np.testing.assert_allclose(output, expected, **FLOAT32_TOLERANCE)
 
 
 def simple_rnn_last_output(kernel, recurrent_kernel, bias, x) -> np.ndarray:
