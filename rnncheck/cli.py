@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from rnncheck.cells import CELL_NAMES, FRAMEWORKS, MERGE_MODES, cell as cell_facts
-from rnncheck.config import CLASSIC_UNITS, PRESETS
+from rnncheck.config import CLASSIC_UNITS, GATE, PRESETS
 from rnncheck.conform import BACKENDS
 from rnncheck.params import model_params
 
@@ -104,6 +104,14 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--units", type=positive_int, nargs="+", default=list(CLASSIC_UNITS))
     r.add_argument("--limit", type=positive_int, help="train on the first N training images only")
     r.add_argument("--plot", type=new_file, metavar="FILE.png", help="accuracy and parameters against units")
+    g = commands.add_parser("gradients", help="the loss gradient per row of pixels: SimpleRNN against an LSTM")
+    g.set_defaults(func=run_gradients)
+    add_data_options(g)
+    g.add_argument("--model", type=existing_path, nargs="+", metavar="FILE.keras", help="measure these, not trained ones")
+    g.add_argument("--units", type=positive_int, default=GATE.units, help="SimpleRNN units; the LSTM gets their budget")
+    g.add_argument("--images", type=positive_int, help="test images to average over (default: all 10,000)")
+    g.add_argument("--plot", type=new_file, metavar="FILE.png", help="both curves on a log scale")
+
     v = commands.add_parser("convert", help="a saved Keras recurrent model as PyTorch tensors (safetensors)")
     v.set_defaults(func=run_convert)
     v.add_argument("model", type=existing_path, metavar="MODEL.keras", help="a model saved by model.save()")
@@ -277,6 +285,35 @@ def reproduce_table(rows) -> str:
         cells = (r.units, r.rnn_params, r.formula_params, r.keras_params)
         cells += (f"{r.test_loss:.4f}", f"{r.test_accuracy:.4f}", f"{r.seconds:.1f}")
         lines.append("  ".join(str(c).rjust(len(h)) for c, h in zip(cells, header, strict=True)))
+    return "\n".join(lines)
+
+
+def run_gradients(args) -> int:
+    from rnncheck.model import load_keras_model
+    from rnncheck.train import gradients_through_time
+
+    models = [load_keras_model(path) for path in args.model or []]
+    config = dataclasses.replace(GATE, units=args.units)
+    records = []
+    for record, result in gradients_through_time(load_data(args), config=config, models=models, images=args.images):
+        trained = f", trained to test accuracy {result.test_accuracy:.4f}" if result else ""
+        print(f"{record.layer}({record.units}): {record.params} parameters{trained}", file=sys.stderr)
+        records.append(record)
+    # The numbers first: a plot that fails must not lose them.
+    print(json.dumps([r.to_dict() for r in records], indent=2) if args.json else gradients_table(records))
+    if args.plot:
+        from rnncheck.plot import plot_row_gradients
+
+        plot_row_gradients(records, args.plot)
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    return 0
+
+
+def gradients_table(records) -> str:
+    header = ["row"] + [f"{r.layer}({r.units})" for r in records]
+    lines = ["  ".join(h.rjust(12) for h in header)]
+    for t in range(len(records[0].norms)):
+        lines.append("  ".join([str(t + 1).rjust(12)] + [f"{r.norms[t]:12.3e}" for r in records]))
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from rnncheck.cells import cell as cell_facts
 from rnncheck.checks import check_non_negative, check_positive, check_size
 
 
@@ -14,6 +15,7 @@ class TrainConfig:
     """What one run trains; the defaults are the classic script's (Adam 1e-4, batch 64, 3 epochs)."""
 
     units: int = 10
+    cell: str = "simple"  # the recurrent layer: "simple" (SimpleRNN), "gru" or "lstm"
     learning_rate: float = 1e-4
     batch_size: int = 64
     epochs: int = 3
@@ -26,6 +28,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for name in ("units", "batch_size", "epochs", "steps_per_execution"):
             check_size(name, getattr(self, name))
+        cell_facts(self.cell)
         check_non_negative("seed", self.seed)
         check_positive("learning_rate", self.learning_rate)
         if self.clipnorm is not None:

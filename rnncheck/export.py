@@ -10,7 +10,6 @@ the names of rnncheck.torch_model.MnistTorch too. No torch is needed and nothing
 from __future__ import annotations
 
 import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from safetensors.numpy import save_file
 from rnncheck.cells import CELLS
 from rnncheck.convert import dense_to_linear, keras_to_torch
 from rnncheck.files import atomic_write
+from rnncheck.model import load_keras_model
 
 # Layers that compute nothing at inference, so the PyTorch model needs nothing for them.
 _INFERENCE_IDENTITY = (
@@ -138,19 +138,6 @@ def convert_keras_file(model_path: str | os.PathLike, out_path: str | os.PathLik
         tensors=tuple((name, tuple(array.shape)) for name, array in tensors.items()),
         **options,
     )
-
-
-def load_keras_model(path: Path) -> keras.Model:
-    """keras.saving.load_model (safe mode, not compiled), its many failure types turned into one ValueError line."""
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    if path.is_dir() or (path.suffix == ".keras" and not zipfile.is_zipfile(path)):
-        raise ValueError(f"{path}: not a Keras model file (a .keras file is a zip archive written by model.save)")
-    try:
-        return keras.saving.load_model(str(path), compile=False, safe_mode=True)
-    except Exception as error:  # Keras raises ValueError, OSError, KeyError, zipfile errors... for a bad file
-        first_sentence = (str(error).strip().splitlines() or [type(error).__name__])[0].split(". ")[0]
-        raise ValueError(f"{path}: not a Keras model file Keras can load ({first_sentence})") from error
 
 
 def keras_model_tensors(model: keras.Model, *, name: str = "model") -> tuple[dict[str, np.ndarray], dict]:

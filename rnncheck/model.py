@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import zipfile
+from pathlib import Path
 
 # Quiet TensorFlow's C++ info and warnings during runs (a level the user set wins). The few lines
 # it prints while loading, before this setting is read, cannot be turned off from Python.
@@ -59,7 +61,7 @@ def build_model(
     input_size: int = 28,
     num_classes: int = 10,
 ) -> keras.Model:
-    """Compiled SimpleRNN(config.units) -> Dense(num_classes, softmax) over (time_steps, input_size).
+    """Compiled SimpleRNN(config.units) (or config.cell) -> Dense(num_classes, softmax) over (time_steps, input_size).
 
     `train_size` (samples per epoch) sets the length of the cosine decay. Labels are integers
     (sparse categorical cross-entropy, the same loss as one-hot labels with categorical cross-entropy).
@@ -67,7 +69,7 @@ def build_model(
     model = keras.Sequential(
         [
             keras.Input((check_size("time_steps", time_steps), check_size("input_size", input_size))),
-            keras.layers.SimpleRNN(config.units, unroll=config.unroll),  # (batch, units)
+            recurrent_layer(config.cell, units=config.units, unroll=config.unroll),  # (batch, units)
             keras.layers.Dense(check_size("num_classes", num_classes), activation="softmax"),  # (batch, classes)
         ],
         name="mnist_rnn",
@@ -93,3 +95,16 @@ def keras_param_counts(
     head = keras.layers.Dense(check_size("num_classes", num_classes))
     model = keras.Sequential([keras.Input((None, check_size("input_size", input_size))), *layers, head])
     return sum(layer.count_params() for layer in layers), model.count_params()
+
+
+def load_keras_model(path: Path) -> keras.Model:
+    """keras.saving.load_model (safe mode, not compiled), its many failure types turned into one ValueError line."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.is_dir() or (path.suffix == ".keras" and not zipfile.is_zipfile(path)):
+        raise ValueError(f"{path}: not a Keras model file (a .keras file is a zip archive written by model.save)")
+    try:
+        return keras.saving.load_model(str(path), compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises ValueError, OSError, KeyError, zipfile errors... for a bad file
+        first_sentence = (str(error).strip().splitlines() or [type(error).__name__])[0].split(". ")[0]
+        raise ValueError(f"{path}: not a Keras model file Keras can load ({first_sentence})") from error

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnncheck.config import CLASSIC, CLASSIC_UNITS, TrainConfig, for_backend
+from rnncheck.autodiff import RowGradients, lstm_units_for_budget, row_gradients
+from rnncheck.checks import check_size
+from rnncheck.config import CLASSIC, CLASSIC_UNITS, GATE, TrainConfig, for_backend
 from rnncheck.model import build_model, keras
 from rnncheck.params import model_params
 
@@ -37,6 +39,11 @@ def train(config: TrainConfig, data, *, verbose: int | str = "auto") -> TrainRes
     The configuration is first adapted to the active backend (config.for_backend), and the result
     records what actually ran. The same seed on the same machine gives the same numbers.
     """
+    return train_model(config, data, verbose=verbose)[1]
+
+
+def train_model(config: TrainConfig, data, *, verbose: int | str = "auto") -> tuple[keras.Model, TrainResult]:
+    """train(), and the trained model with its result."""
     (x_train, y_train), (x_test, y_test) = data
     config = for_backend(config, keras.backend.backend())
     start = time.perf_counter()
@@ -48,7 +55,7 @@ def train(config: TrainConfig, data, *, verbose: int | str = "auto") -> TrainRes
     fit_seconds = time.perf_counter() - fit_start
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
     per_epoch = tuple({name: float(values[i]) for name, values in history.items()} for i in range(config.epochs))
-    return TrainResult(
+    return model, TrainResult(
         config=config,
         params=model.count_params(),
         test_loss=float(test_loss),
@@ -91,6 +98,27 @@ def reproduce(
             test_accuracy=result.test_accuracy,
             seconds=result.seconds,
         )
+
+
+def gradients_through_time(
+    data, *, config: TrainConfig = GATE, models: Sequence = (), images: int | None = None, verbose=0
+) -> Iterator[tuple[RowGradients, TrainResult | None]]:
+    """How much each row of pixels moves the loss: rnncheck.autodiff.row_gradients on the first `images` test images.
+
+    Of each model in `models`, or else of two trained here with `config`: SimpleRNN(config.units) and the LSTM
+    with the nearest parameter budget (autodiff.lstm_units_for_budget). Yields each as it is done, with its
+    TrainResult (None for a given model).
+    """
+    _, (x_test, y_test) = data
+    count = len(x_test) if images is None else min(check_size("images", images), len(x_test))
+    if models:
+        for model in models:
+            yield row_gradients(model, x_test[:count], y_test[:count]), None
+        return
+    lstm_units = lstm_units_for_budget(config.units, input_size=x_test.shape[2])
+    for cell, units in (("simple", config.units), ("lstm", lstm_units)):
+        model, result = train_model(dataclasses.replace(config, cell=cell, units=units), data, verbose=verbose)
+        yield row_gradients(model, x_test[:count], y_test[:count]), result
 
 
 def versions() -> dict[str, str | int]:

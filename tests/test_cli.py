@@ -212,9 +212,8 @@ def test_a_bug_raises_instead_of_becoming_a_one_line_error(capsys, monkeypatch):
         cli.main(["params"])
 
 
-@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning:keras")
 def test_convert_writes_safetensors_and_prints_the_torch_model(capsys, tmp_path):
-    import keras  # model.save() under NumPy 2.4: Keras's own __array__ call warns (see test_convert.py)
+    import keras
 
     model = keras.Sequential([keras.Input((28, 28)), keras.layers.GRU(4), keras.layers.Dense(10, "softmax")])
     model.save(tmp_path / "gru.keras")
@@ -243,3 +242,27 @@ def test_params_verify_agrees_with_torch(capsys):
         "recurrent": row["recurrent"],
         "total": row["total"],
     }
+
+
+def test_gradients_trains_both_models_and_prints_a_norm_per_row(capsys, tiny_npz, tmp_path):
+    plot = tmp_path / "rows.png"
+    argv = ["gradients", "--data", str(tiny_npz), "--no-verify", "--units", "8", "--images", "4", "--json"]
+    code, out, err = run(capsys, *argv, "--plot", str(plot))
+    simple, lstm = json.loads(out)
+    assert code == 0
+    assert (simple["layer"], simple["units"], simple["params"]) == ("SimpleRNN", 8, 8 * (28 + 8 + 1) + 9 * 10)
+    assert (lstm["layer"], lstm["units"], lstm["params"]) == ("LSTM", 3, 4 * 3 * (28 + 3 + 1) + 4 * 10)  # nearest budget
+    assert all(len(r["norms"]) == 28 and all(n > 0 for n in r["norms"]) and r["images"] == 4 for r in (simple, lstm))
+    assert "trained to test accuracy" in err and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_gradients_measures_a_saved_model_without_training(capsys, tiny_npz, tmp_path):
+    import keras
+
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.GRU(3), keras.layers.Dense(10, "softmax")])
+    model.save(tmp_path / "gru.keras")
+    argv = ["gradients", "--data", str(tiny_npz), "--no-verify", "--model", str(tmp_path / "gru.keras"), "--images", "2"]
+    code, out, err = run(capsys, *argv)
+    header, *rows = out.strip().splitlines()
+    assert code == 0 and header.split() == ["row", "GRU(3)"] and len(rows) == 28
+    assert "trained" not in err

@@ -314,13 +314,6 @@ def test_dense_becomes_linear():
 
 # rnncheck.export: a saved Keras model file -> safetensors -> the PyTorch model.
 
-# Keras's model.save() reads its variables with np.array(variable), and Keras's Variable.__array__ takes no
-# `copy`: NumPy 2.4 warns on every backend. Raised inside Keras's saving code, not ours (rnncheck.export reads
-# weights without it), so ignored here for Keras's modules only.
-keras_save_warning = pytest.mark.filterwarnings(
-    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning:keras"
-)
-
 EXPORTED = {
     "simple-rnn": dict(cell="simple"),
     "relu-rnn-bidirectional": dict(cell="simple", bidirectional=True, options={"activation": "relu"}),
@@ -353,7 +346,6 @@ def trained_keras_model(
     return model, x
 
 
-@keras_save_warning
 @pytest.mark.usefixtures("with_torch")
 @pytest.mark.parametrize("model_options", EXPORTED.values(), ids=EXPORTED)
 def test_exported_file_gives_torch_the_keras_predictions(tmp_path, model_options):
@@ -375,7 +367,6 @@ def test_exported_file_gives_torch_the_keras_predictions(tmp_path, model_options
     np.testing.assert_allclose(predictions, expected, **FLOAT32_TOLERANCE)
 
 
-@keras_save_warning
 def test_torch_code_of_the_classic_model(tmp_path):
     model = keras.Sequential([keras.Input((28, 28)), keras.layers.SimpleRNN(10), keras.layers.Dense(10, "softmax")])
     model.save(tmp_path / "classic.keras")
@@ -448,7 +439,6 @@ REFUSED = {
 }
 
 
-@keras_save_warning
 @pytest.mark.parametrize(("kind", "error", "message"), [(k, *v) for k, v in REFUSED.items()], ids=REFUSED)
 def test_export_refuses_bad_input_and_writes_nothing(tmp_path, kind, error, message):
     out = tmp_path / "out" / "model.safetensors"
@@ -458,7 +448,6 @@ def test_export_refuses_bad_input_and_writes_nothing(tmp_path, kind, error, mess
     assert list(out.parent.iterdir()) == []
 
 
-@keras_save_warning
 def test_export_to_a_missing_folder_raises_os_error_naming_the_output(tmp_path):
     out = tmp_path / "no-such-folder" / "model.safetensors"
     with pytest.raises(OSError, match=f"{out}: cannot write it"):
@@ -466,7 +455,6 @@ def test_export_to_a_missing_folder_raises_os_error_naming_the_output(tmp_path):
     assert not out.parent.exists()
 
 
-@keras_save_warning
 def test_export_failing_mid_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
     out = tmp_path / "out" / "model.safetensors"
     out.parent.mkdir()
