@@ -95,12 +95,23 @@ def unrolled_simple_rnn(x, kernel, recurrent_kernel, bias=None):
     return np.stack(outputs, axis=1)
 
 
-def bidirectional(layer, x, forward, backward, *, merge_mode: str | None = "concat", **options):
-    """What keras.layers.Bidirectional(layer) returns: `layer` (simple_rnn, gru, lstm) forward and backward, merged.
+def bidirectional(
+    layer,
+    x,
+    forward,
+    backward,
+    *,
+    merge_mode: str | None = "concat",
+    return_sequences: bool = False,
+    return_state: bool = False,
+    initial_state=None,
+    **options,
+):
+    """What keras.layers.Bidirectional(layer) returns, layer being simple_rnn, gru or lstm; forward and backward
+    are (kernel, recurrent_kernel, bias or None), initial_state the forward states then the backward ones.
 
-    forward / backward: (kernel, recurrent_kernel, bias or None); initial_state: forward states, then backward.
-    As in Keras, the backward sequence is flipped back into time order and, with return_sequences, masked steps
-    output zeros; merge_mode None gives [forward, backward]; return_state appends forward, then backward states.
+    As in Keras: the backward sequence comes back in time order, with return_sequences masked steps output zeros,
+    merge_mode None gives [forward, backward], and return_state appends forward, then backward states.
     """
     if not callable(layer):
         raise TypeError(f"layer must be simple_rnn, gru or lstm (a function), got {type(layer).__name__}")
@@ -109,9 +120,7 @@ def bidirectional(layer, x, forward, backward, *, merge_mode: str | None = "conc
     for name in ("go_backwards", "zero_output_for_mask"):
         if name in options:
             raise ValueError(f"{name}: Bidirectional sets it on each direction itself")
-    return_sequences = options.pop("return_sequences", False)
-    return_state = options.pop("return_state", False)
-    forward_state, backward_state = _split_initial_state(options.pop("initial_state", None))
+    forward_state, backward_state = _split_initial_state(initial_state)
     run = dict(return_sequences=return_sequences, return_state=True, zero_output_for_mask=return_sequences, **options)
     y, *forward_states = layer(x, *_direction("forward", forward), initial_state=forward_state, **run)
     y_back, *backward_states = layer(
@@ -119,37 +128,21 @@ def bidirectional(layer, x, forward, backward, *, merge_mode: str | None = "conc
     )
     if return_sequences:
         y_back = y_back[:, ::-1]  # (batch, time, u), back in time order
-    outputs = [y, y_back] if merge_mode is None else [merge(y, y_back, merge_mode)]
+    outputs = [y, y_back] if merge_mode is None else [_MERGE[merge_mode](y, y_back)]
     if return_state:
         return [*outputs, *forward_states, *backward_states]
     return outputs if merge_mode is None else outputs[0]
 
 
-def merge(y, y_back, merge_mode: str):
-    """Bidirectional's merge of its two outputs: concat on the last axis (2u wide), sum, ave or mul (u wide)."""
-    if merge_mode == "concat":
-        return np.concatenate([y, y_back], axis=-1)
-    if merge_mode == "sum":
-        return y + y_back
-    if merge_mode == "ave":
-        return (y + y_back) / 2
-    if merge_mode == "mul":
-        return y * y_back
-    raise ValueError(f"merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}")
-
-
 def stack(x, layers: Sequence[Callable], *, mask=None):
-    """What a stack of `layers` returns (a Keras Sequential of them): each layer but the top returns sequences.
-
-    Each layer is called as layer(x, mask=mask, ...), e.g. functools.partial(gru, kernel=k, recurrent_kernel=r,
-    bias=b) or partial(bidirectional, lstm, forward=f, backward=b); every layer sees the same mask, as Keras
-    propagates it. The top layer keeps its own return_sequences / return_state.
+    """What `layers` return stacked (as in a Keras Sequential): each is called as layer(x, mask=mask), every one
+    but the top with return_sequences=True; e.g. partial(gru, kernel=k, ...) or partial(bidirectional, lstm, ...).
     """
-    if len(layers) == 0:
+    if not layers:
         raise ValueError("layers must hold at least one layer")
     *below, top = layers
     for depth, layer in enumerate(below):
-        x = layer(x, mask=mask, return_sequences=True)
+        x = layer(x, mask=mask, return_sequences=True)  # (batch, time, width)
         if isinstance(x, list):
             raise ValueError(f"layers[{depth}] returns a list (return_state or merge_mode=None): only the top may")
     return top(x, mask=mask)
@@ -247,3 +240,11 @@ def _split_initial_state(initial_state) -> tuple[list | None, list | None]:
         raise ValueError("initial_state must be a list of forward states then as many backward states")
     half = len(initial_state) // 2
     return list(initial_state[:half]), list(initial_state[half:])
+
+
+_MERGE = {  # Bidirectional's merge modes: concat is 2u wide, the others u
+    "concat": lambda y, y_back: np.concatenate([y, y_back], axis=-1),
+    "sum": lambda y, y_back: y + y_back,
+    "ave": lambda y, y_back: (y + y_back) / 2,
+    "mul": lambda y, y_back: y * y_back,
+}

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from rnncheck import reference
 from rnncheck.params import recurrent_params
+from tests import divergences
 from tests.layers import as_numpy, keras_layer
 from tests.strategies import SequenceCase, past_changes, sequence_cases
 
@@ -26,8 +27,9 @@ def keras_outputs(case: SequenceCase, *, unroll: bool) -> list[np.ndarray]:
     return as_numpy(layer(case.x, **case.call_options))
 
 
-def reference_outputs(case: SequenceCase) -> list[np.ndarray]:
-    return REFERENCE[case.cell](
+def reference_outputs(case: SequenceCase, loop=divergences.as_documented) -> list[np.ndarray]:
+    """[output, *final_states] by the reference (or, for a recorded divergence, by that backend's loop)."""
+    return loop(REFERENCE[case.cell])(
         case.x, case.kernel, case.recurrent_kernel, case.bias, return_state=True, **case.reference_options
     )
 
@@ -41,7 +43,24 @@ def assert_all_close(actual: list[np.ndarray], expected: list[np.ndarray]) -> No
 @pytest.mark.parametrize("unroll", [False, True], ids=["loop", "unroll"])
 @given(case=sequence_cases())
 def test_reference_matches_keras(case, unroll):
-    assert_all_close(keras_outputs(case, unroll=unroll), reference_outputs(case))
+    divergences.check(
+        "test_reference_matches_keras",
+        dict(case=case, unroll=unroll),
+        actual=lambda: keras_outputs(case, unroll=unroll),
+        expected=lambda loop: reference_outputs(case, loop),
+        compare=assert_all_close,
+    )
+
+
+@pytest.mark.parametrize("row", divergences.replays("test_reference_matches_keras"))
+def test_reference_matches_keras_on_recorded_examples(row):
+    case, unroll = row.example["case"], row.example["unroll"]
+    divergences.replay(
+        row,
+        actual=lambda: keras_outputs(case, unroll=unroll),
+        expected=lambda loop: reference_outputs(case, loop),
+        compare=assert_all_close,
+    )
 
 
 def test_masked_first_step_outputs_zeros_but_keeps_the_initial_state():
@@ -144,6 +163,7 @@ def test_recurrent_kernel_carries_the_past(x_pair, units):
 
 X = np.zeros((2, 3, 4))
 BAD_INPUTS = [
+    ("at least one time step", reference.simple_rnn, (np.zeros((2, 0, 4)), np.zeros((4, 5)), np.zeros((5, 5))), {}),
     ("x must be", reference.simple_rnn, (np.zeros((3, 4)), np.zeros((4, 5)), np.zeros((5, 5))), {}),
     ("kernel must be", reference.simple_rnn, (X, np.zeros((3, 5)), np.zeros((5, 5))), {}),
     ("recurrent_kernel must be", reference.simple_rnn, (X, np.zeros((4, 5)), np.zeros((5, 4))), {}),
