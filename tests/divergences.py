@@ -8,8 +8,8 @@ each side returns on it, which side Keras's documentation backs, and the cause i
   shows as XPASS, which fails) and on every other backend an ordinary case that must pass `check`.
 - `check(test, arguments, ...)`: what a property asserts for every drawn case on every backend. Keras agrees with
   the reference, except in a row's region, where Keras must still do what the row records: raise its error, or
-  return what the row's model of the backend's loop computes. A region narrows no strategy; it only says which
-  answer is expected.
+  return what the row's model of the backend's loop computes (for a gradient, which is then the gradient of that
+  loop, its forward does: `diverged`). A region narrows no strategy; it only says which answer is expected.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import pytest
 
-from tests.strategies import BidirectionalCase, SequenceCase, StackCase, StackedLayer
+from tests.strategies import BidirectionalCase, GradientCase, SequenceCase, StackCase, StackedLayer
 
 Loop = Callable[[Callable], Callable]  # a reference layer function -> that layer as one backend's loop runs it
 
@@ -125,14 +125,26 @@ def recorded(test: str, backend: str | None = None, **arguments) -> Divergence |
     return rows[0] if rows else None
 
 
-def check(test: str, arguments: dict, *, actual: Callable, expected: Callable[[Loop], list], compare: Callable):
-    """compare(actual(), expected(loop)) with the documented loop, or what the row covering `arguments` records."""
+def check(
+    test: str,
+    arguments: dict,
+    *,
+    actual: Callable,
+    expected: Callable[[Loop], list],
+    compare: Callable,
+    diverged: Callable[[Loop], None] | None = None,
+):
+    """compare(actual(), expected(loop)) with the documented loop, or what the row covering `arguments` records:
+    its error from actual(), or compare(actual(), expected(row.loop)), or diverged(row.loop) where given (a
+    property of a derived quantity, a gradient, asserts there that the forward still runs the row's loop)."""
     row = recorded(test, **arguments)
     if row is None:
         compare(actual(), expected(as_documented))
     elif row.raises is not None:
         with pytest.raises(row.raises, match=row.match):
             actual()
+    elif diverged is not None:
+        diverged(row.loop)
     else:
         compare(actual(), expected(row.loop))
 
@@ -152,12 +164,19 @@ def replays(test: str) -> list:
     ]
 
 
-def replay(row: Divergence, *, actual: Callable, expected: Callable[[Loop], list], compare: Callable):
+def replay(
+    row: Divergence,
+    *,
+    actual: Callable,
+    expected: Callable[[Loop], list],
+    compare: Callable,
+    diverged: Callable[[Loop], None] | None = None,
+):
     """Row's example: on its backend Keras must still disagree with the reference; elsewhere, `check` it."""
     if row.backend == active_backend():
         compare(actual(), expected(as_documented))
     else:
-        check(row.test, row.example, actual=actual, expected=expected, compare=compare)
+        check(row.test, row.example, actual=actual, expected=expected, compare=compare, diverged=diverged)
 
 
 def xfail_reason(row: Divergence) -> str:
@@ -178,6 +197,11 @@ _ZEROS_FIRST = (
     "previous output (tensorflow/rnn.py:59), and before the first there is none: 'a zero filled tensor' (:335)"
 )
 _MASKED_ZERO = "the reference: Bidirectional's docstring (layers/rnn/bidirectional.py:30): masked timesteps output zero"
+_ZERO_OUTPUT = (
+    "the reference: keras.backend.rnn's docstring (tensorflow/rnn.py:59): with zero_output_for_mask 'the output for "
+    "masked timestep will be zeros', as tensorflow, torch and jax's scan do, last output included; RNN's docstring "
+    "(layers/rnn/rnn.py:57) uses it only with return_sequences, but jax's unroll ignores it even there"
+)
 _RUNS = "the reference: tensorflow, jax, and torch with unroll=False run it; unroll only trades memory for speed"
 
 DIVERGENCES: list[Divergence] = [
@@ -415,5 +439,129 @@ DIVERGENCES: list[Divergence] = [
         reason=_TF_UNROLL,
         covers=lambda case, unroll: unroll and case.mask is not None and _bidirectional_in(case),
         loop=tensorflow_unroll,
+    ),
+    # test_bptt_matches_backend_autodiff: in a row's region the backend differentiates the loop the row records,
+    # not the reference, so the property asserts there that the forward still runs that loop (check's diverged).
+    Divergence(
+        id="jax-loop-mask-initial_state",
+        backend="jax",
+        test="test_bptt_matches_backend_autodiff",
+        example=dict(
+            gradient_case=GradientCase(
+                SequenceCase(
+                    cell="simple",
+                    x=np.zeros((1, 1, 1), np.float32),
+                    kernel=np.zeros((1, 1), np.float32),
+                    recurrent_kernel=np.zeros((1, 1), np.float32),
+                    bias=None,
+                    initial_state=(np.ones((1, 1), np.float32),),
+                    mask=np.array([[False]]),
+                ),
+                d_output=np.ones((1, 1), np.float32),
+            ),
+            unroll=False,
+        ),
+        keras="dL/dh0 [[1.]]: the output is h0",
+        reference="dL/dh0 [[0.]]: the output is [[0.]] (as tensorflow, torch, and jax with unroll=True)",
+        documented=_ZEROS_FIRST,
+        reason=_JAX_SCAN,
+        covers=lambda gradient_case, unroll: (
+            not unroll
+            and gradient_case.case.mask is not None
+            and gradient_case.case.initial_state is not None
+            and not gradient_case.zero_output_for_mask
+        ),
+        loop=jax_scan,
+    ),
+    Divergence(
+        id="torch-unroll-mask-go_backwards-raises",
+        backend="torch",
+        test="test_bptt_matches_backend_autodiff",
+        example=dict(
+            gradient_case=GradientCase(
+                SequenceCase(
+                    cell="simple",
+                    x=np.zeros((1, 1, 1), np.float32),
+                    kernel=np.zeros((1, 1), np.float32),
+                    recurrent_kernel=np.zeros((1, 1), np.float32),
+                    bias=None,
+                    go_backwards=True,
+                    mask=np.array([[True]]),
+                ),
+                d_output=np.ones((1, 1), np.float32),
+            ),
+            unroll=True,
+        ),
+        keras="AttributeError: 'tuple' object has no attribute 'shape'",
+        reference="dL/dx [[[0.]]], dL/dkernel [[0.]], dL/drecurrent_kernel [[0.]] (as tensorflow, jax, torch loop)",
+        documented=_RUNS,
+        reason=_TORCH_FLIP,
+        covers=lambda gradient_case, unroll: (
+            unroll and gradient_case.case.mask is not None and gradient_case.case.go_backwards
+        ),
+        raises=AttributeError,
+        match="'tuple' object has no attribute 'shape'",
+    ),
+    Divergence(
+        id="tensorflow-unroll-mask-go_backwards-zero_output_for_mask",
+        backend="tensorflow",
+        test="test_bptt_matches_backend_autodiff",
+        example=dict(
+            gradient_case=GradientCase(
+                SequenceCase(
+                    cell="simple",
+                    x=np.zeros((1, 2, 1), np.float32),
+                    kernel=np.zeros((1, 1), np.float32),
+                    recurrent_kernel=np.zeros((1, 1), np.float32),
+                    bias=np.zeros(1, np.float32),
+                    return_sequences=True,
+                    go_backwards=True,
+                    mask=np.array([[True, False]]),
+                ),
+                d_output=np.ones((1, 2, 1), np.float32),
+                zero_output_for_mask=True,
+            ),
+            unroll=True,
+        ),
+        keras="dL/dbias [0.]: the real step t=0 is zeroed, so no output depends on b",
+        reference="dL/dbias [1.]: t=0 outputs tanh(b) (as jax, and tensorflow with unroll=False)",
+        documented=_MASKED_ZERO,
+        reason=_TF_UNROLL,
+        covers=lambda gradient_case, unroll: (
+            unroll
+            and gradient_case.case.mask is not None
+            and gradient_case.case.go_backwards
+            and gradient_case.case.return_sequences
+            and gradient_case.zero_output_for_mask
+        ),
+        loop=tensorflow_unroll,
+    ),
+    Divergence(
+        id="jax-unroll-mask-zero_output_for_mask",
+        backend="jax",
+        test="test_bptt_matches_backend_autodiff",
+        example=dict(
+            gradient_case=GradientCase(
+                SequenceCase(
+                    cell="simple",
+                    x=np.zeros((1, 2, 1), np.float32),
+                    kernel=np.zeros((1, 1), np.float32),
+                    recurrent_kernel=np.zeros((1, 1), np.float32),
+                    bias=np.zeros(1, np.float32),
+                    mask=np.array([[True, False]]),
+                ),
+                d_output=np.ones((1, 1), np.float32),
+                zero_output_for_mask=True,
+            ),
+            unroll=True,
+        ),
+        keras="dL/dbias [1.]: the output at masked t=1 repeats t=0's tanh(b)",
+        reference="dL/dbias [0.]: masked t=1 outputs 0 (as tensorflow, torch, and jax with unroll=False)",
+        documented=_ZERO_OUTPUT,
+        reason=_JAX_UNROLL,
+        covers=lambda gradient_case, unroll: (
+            unroll and gradient_case.case.mask is not None and gradient_case.zero_output_for_mask
+        ),
+        loop=jax_unroll,
     ),
 ]

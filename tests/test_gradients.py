@@ -12,7 +12,8 @@ from hypothesis.extra import numpy as hnp
 
 from rnncheck import autodiff, gradients, reference
 from rnncheck.params import model_params
-from tests.layers import keras_layer
+from tests import divergences
+from tests.layers import as_numpy, keras_layer
 from tests.strategies import (
     GradientCase,
     SequenceCase,
@@ -31,6 +32,8 @@ FD_TOLERANCE = dict(rtol=1e-6, atol=1e-6)  # atol is multiplied by G
 # Keras computes in float32 (eps 6e-8), and a weight's gradient sums batch * time * units products; under fuzz
 # (TensorFlow, 2000 cases per unroll mode) the largest difference was 1.3e-5, never more than 0.1 of this tolerance.
 GRADIENT_TOLERANCE = dict(rtol=1e-4, atol=1e-5)
+# The forward in float32 against float64, as tests/test_reference.py's FLOAT32_TOLERANCE (at most 6 units, 6 steps).
+FORWARD_TOLERANCE = dict(rtol=1e-5, atol=1e-5)
 REFERENCE = {"simple": reference.simple_rnn, "gru": reference.gru, "lstm": reference.lstm}
 
 
@@ -140,78 +143,56 @@ def keras_gradients(gradient_case: GradientCase, *, unroll: bool) -> list[np.nda
     return [grads[name] for name in names] + list(grads.get("initial_state", ()))
 
 
-# Where the backends disagree with the reference (and with TensorFlow); both are minimal.
-# JAX, unroll=False: a masked step before the first unmasked one outputs the initial state, not zeros
-# (keras/src/backend/jax/rnn.py takes "the first state as the previous output"), so dL/dh0 is 1, not 0.
-JAX_MASKED_FIRST_STEP = GradientCase(
-    SequenceCase(
-        cell="simple",
-        x=np.zeros((1, 1, 1), np.float32),
-        kernel=np.zeros((1, 1), np.float32),
-        recurrent_kernel=np.zeros((1, 1), np.float32),
-        bias=None,
-        initial_state=(np.ones((1, 1), np.float32),),
-        mask=np.array([[False]]),
-    ),
-    d_output=np.ones((1, 1), np.float32),
-)
-# torch, unroll=True: go_backwards with a mask raises AttributeError in the forward pass
-# (keras/src/backend/torch/rnn.py calls torch.flip on the tuple from torch.unbind).
-TORCH_UNROLLED_BACKWARDS_MASK = GradientCase(
-    SequenceCase(
-        cell="simple",
-        x=np.zeros((1, 1, 1), np.float32),
-        kernel=np.zeros((1, 1), np.float32),
-        recurrent_kernel=np.zeros((1, 1), np.float32),
-        bias=None,
-        go_backwards=True,
-        mask=np.array([[True]]),
-    ),
-    d_output=np.ones((1, 1), np.float32),
-)
+def assert_gradients_close(actual: list[np.ndarray], expected: list[np.ndarray]) -> None:
+    for a, e in zip(actual, expected, strict=True):
+        assert a.shape == e.shape
+        np.testing.assert_allclose(a, e, **GRADIENT_TOLERANCE)
 
-# TensorFlow, unroll=True: zero_output_for_mask zeroes the outputs of go_backwards by the mask in time order, not
-# in processing order (keras/src/backend/tensorflow/rnn.py masks `outputs` with the unreversed mask).
-TF_UNROLLED_BACKWARDS_ZERO_OUTPUT = GradientCase(
-    SequenceCase(
-        cell="simple",
-        x=np.zeros((1, 2, 1), np.float32),
-        kernel=np.zeros((1, 1), np.float32),
-        recurrent_kernel=np.zeros((1, 1), np.float32),
-        bias=np.zeros(1, np.float32),
-        return_sequences=True,
-        go_backwards=True,
-        mask=np.array([[True, False]]),
-    ),
-    d_output=np.ones((1, 2, 1), np.float32),
-    zero_output_for_mask=True,
-)
-# JAX, unroll=True: zero_output_for_mask is ignored; a masked step repeats the previous output.
-JAX_UNROLLED_ZERO_OUTPUT = GradientCase(
-    SequenceCase(
-        cell="simple",
-        x=np.zeros((1, 2, 1), np.float32),
-        kernel=np.zeros((1, 1), np.float32),
-        recurrent_kernel=np.zeros((1, 1), np.float32),
-        bias=np.zeros(1, np.float32),
-        mask=np.array([[True, False]]),
-    ),
-    d_output=np.ones((1, 1), np.float32),
-    zero_output_for_mask=True,
-)
+
+def keras_forward(gradient_case: GradientCase, *, unroll: bool) -> list[np.ndarray]:
+    """[output, *final_states] of the layer keras_gradients differentiates."""
+    case = gradient_case.case
+    extra = {"zero_output_for_mask": True} if gradient_case.zero_output_for_mask else {}
+    layer = keras_layer(case.cell, **case.layer_options, unroll=unroll, return_state=True, **extra)
+    return as_numpy(layer(case.x, **case.call_options))
+
+
+def assert_forward_runs(gradient_case: GradientCase, *, unroll: bool, loop: divergences.Loop) -> None:
+    """Keras's forward is the reference run through `loop`: the function whose gradient the backend computes."""
+    case = gradient_case.case
+    expected = loop(REFERENCE[case.cell])(case.x, *weights_of(case), return_state=True, **gradient_case.options)
+    for a, e in zip(keras_forward(gradient_case, unroll=unroll), expected, strict=True):
+        assert a.shape == e.shape
+        np.testing.assert_allclose(a, e, **FORWARD_TOLERANCE)
+
+
+def check_bptt_against_autodiff(
+    gradient_case: GradientCase, unroll: bool, row: divergences.Divergence | None = None
+) -> None:
+    """keras_gradients == bptt outside every recorded divergence; in one, Keras still does what its row records."""
+    arguments = dict(
+        actual=lambda: keras_gradients(gradient_case, unroll=unroll),
+        expected=lambda loop: as_list(bptt(gradient_case), states=gradient_case.case.initial_state is not None),
+        compare=assert_gradients_close,
+        diverged=lambda loop: assert_forward_runs(gradient_case, unroll=unroll, loop=loop),
+    )
+    if row is None:
+        divergences.check(
+            "test_bptt_matches_backend_autodiff", dict(gradient_case=gradient_case, unroll=unroll), **arguments
+        )
+    else:
+        divergences.replay(row, **arguments)
 
 
 @pytest.mark.parametrize("unroll", [False, True], ids=["loop", "unroll"])
 @given(gradient_case=gradient_cases())
-@example(gradient_case=JAX_MASKED_FIRST_STEP)
-@example(gradient_case=TORCH_UNROLLED_BACKWARDS_MASK)
-@example(gradient_case=TF_UNROLLED_BACKWARDS_ZERO_OUTPUT)
-@example(gradient_case=JAX_UNROLLED_ZERO_OUTPUT)
 def test_bptt_matches_backend_autodiff(gradient_case, unroll):
-    expected_gradients = as_list(bptt(gradient_case), states=gradient_case.case.initial_state is not None)
-    for expected, actual in zip(expected_gradients, keras_gradients(gradient_case, unroll=unroll), strict=True):
-        assert actual.shape == expected.shape
-        np.testing.assert_allclose(actual, expected, **GRADIENT_TOLERANCE)
+    check_bptt_against_autodiff(gradient_case, unroll)
+
+
+@pytest.mark.parametrize("row", divergences.replays("test_bptt_matches_backend_autodiff"))
+def test_bptt_matches_backend_autodiff_on_recorded_examples(row):
+    check_bptt_against_autodiff(row.example["gradient_case"], row.example["unroll"], row)
 
 
 # 3. The unrolled view: the shared weights' gradient is the sum of the T dense layers' gradients.
