@@ -41,11 +41,11 @@ class TrainConfig:
 
 CLASSIC = TrainConfig()
 CLASSIC_UNITS = (10, 20, 30)  # the classic experiment's three sizes: 390, 980 and 1770 parameters
-# The regression gate: clears 0.93 on the full test set for every seed measured (bench/performance.py).
+# The regression gate: clears 0.93 on the full test set for seeds 0-29, lowest 0.9468 (bench/performance.py).
 GATE = TrainConfig(
     units=64,
-    learning_rate=5e-3,
-    batch_size=128,
+    learning_rate=6e-3,
+    batch_size=200,  # divides 60,000: no short last batch, every step the same shape
     epochs=3,
     clipnorm=1.0,
     cosine_decay=True,

@@ -80,6 +80,11 @@ def build_model(
         metrics=["accuracy"],
         steps_per_execution=config.steps_per_execution,
     )
+    # Adam's slots and the metrics' variables, created now: Keras's TensorFlow trainer would create
+    # them inside fit's first trace, and tf.function traces a function that creates variables twice.
+    model.optimizer.build(model.trainable_variables)
+    model.compute_metrics(None, keras.ops.zeros((1,), "int32"), keras.ops.zeros((1, num_classes)))
+    model.reset_metrics()
     return model
 
 

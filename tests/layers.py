@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from rnncheck.cells import cell as cell_facts
 from rnncheck.model import recurrent_layer
 
 
@@ -27,3 +28,16 @@ def as_numpy(returned) -> list[np.ndarray]:
     # Not keras.ops.convert_to_numpy: it calls np.array(tensor), which NumPy 2.4 warns about on torch
     # (torch's __array__ takes no `copy`); np.asarray of a tensor cut from the graph warns on no backend.
     return [np.asarray(keras.ops.stop_gradient(t)) for t in tensors]
+
+
+def keras_cell(cell: str, *, units: int, input_size: int, use_bias: bool = True, reset_after: bool = True):
+    """A Keras SimpleRNNCell / GRUCell / LSTMCell built on `input_size` features: weights with shapes, no values.
+
+    A Keras recurrent layer holds no weights but its cell's, and a Bidirectional none but two such
+    cells (tests/test_params.py checks both): the cell is what it takes to know a layer's weights.
+    """
+    options = {"use_bias": use_bias} | ({"reset_after": reset_after} if cell == "gru" else {})
+    with keras.StatelessScope(initialize_variables=False):  # no variable is created: cheap enough to fuzz
+        built = getattr(keras.layers, cell_facts(cell).keras_class + "Cell")(units, **options)
+        built.build((None, input_size))
+    return built

@@ -60,6 +60,11 @@ class LayerSpec:
         keys = ("use_bias", "reset_after", "bidirectional", "merge_mode")
         return {key: getattr(self, key) for key in keys}
 
+    @property
+    def cell_options(self) -> dict:
+        """The options a cell takes (bidirectional and merge_mode belong to the layer around it)."""
+        return {"use_bias": self.use_bias, "reset_after": self.reset_after}
+
 
 def layer_specs(*, cell: str | None = None, min_depth: int = 1, max_depth: int = 1):
     """Any cell (or `cell`), with or without bias, both GRU modes, plain or bidirectional, sizes 1-512."""

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from rnncheck.cells import cell as cell_facts
+from rnncheck.cells import CELL_NAMES, MERGE_MODES, cell as cell_facts
 from rnncheck.params import dense_params, model_params, recurrent_params, stack_params
-from tests.layers import keras_layer
+from tests.layers import keras_cell, keras_layer
 from tests.strategies import LayerSpec, cells, invalid_sizes, layer_specs, sizes
 
 # (cell, input_size, units, options, total): each total can be checked by hand.
@@ -86,25 +86,42 @@ def test_unknown_choices_raise_naming_the_option(options, message):
         recurrent_params(**{"cell": "simple", "input_size": 2, "units": 2, **options})
 
 
-def keras_weights(spec: LayerSpec) -> list[tuple[int, list[dict[str, tuple]]]]:
-    """Build spec's layers in Keras (shapes only); per layer: count_params() and each direction's weight shapes."""
-    found, size = [], spec.input_size
-    with keras.StatelessScope(initialize_variables=False):  # shapes only, no values: cheap enough to fuzz
-        for i, units in enumerate(spec.units):
-            below_top = i < len(spec.units) - 1
-            layer = keras_layer(spec.cell, units=units, input_size=size, return_sequences=below_top, **spec.options)
-            directions = [layer.forward_layer, layer.backward_layer] if spec.bidirectional else [layer]
-            found.append((layer.count_params(), [{v.name: tuple(v.shape) for v in d.weights} for d in directions]))
-            size = layer.compute_output_shape((None, None, size))[-1]
-    return found
+def weight_shapes(layer: keras.layers.Layer) -> dict[str, tuple]:
+    return {v.name: tuple(v.shape) for v in layer.weights}
 
 
 def assert_params_match_keras(spec: LayerSpec) -> None:
+    """Per layer of the stack: Keras's cell has the formula's weights, and the formula's total is its count_params()."""
     formula = stack_params(spec.cell, input_size=spec.input_size, units=spec.units, **spec.options)
-    for layer, (keras_count, keras_shapes) in zip(formula.layers, keras_weights(spec), strict=True):
-        assert layer.total == keras_count
-        expected = {w.name: w.shape for w in layer.weights}
-        assert keras_shapes == [expected] * layer.directions
+    for layer in formula.layers:
+        cell = keras_cell(spec.cell, units=layer.units, input_size=layer.input_size, **spec.cell_options)
+        assert weight_shapes(cell) == {w.name: w.shape for w in layer.weights}
+        assert layer.total == layer.directions * cell.count_params()
+
+
+# Every structure a LayerSpec can take, as a stack of two: cell, bias, GRU mode, plain or each merge mode.
+STRUCTURES = [
+    LayerSpec(cell, 3, (4, 5), use_bias, reset_after, bidirectional=merge is not None, merge_mode=merge or "concat")
+    for cell in CELL_NAMES
+    for use_bias in (True, False)
+    for reset_after in ((True, False) if cell == "gru" else (True,))
+    for merge in (None, *MERGE_MODES)
+]
+
+
+@pytest.mark.parametrize("spec", STRUCTURES, ids=repr)
+def test_keras_layers_hold_only_their_cells_weights(spec):
+    """Keras's layer (or each direction of a Bidirectional) holds exactly its cell's weights, and feeds
+    the next layer the formula's size: what assert_params_match_keras relies on."""
+    formula = stack_params(spec.cell, input_size=spec.input_size, units=spec.units, **spec.options)
+    for i, layer in enumerate(formula.layers):
+        shape = dict(units=layer.units, input_size=layer.input_size)
+        built = keras_layer(spec.cell, **shape, return_sequences=i == 0, **spec.options)
+        directions = [built.forward_layer, built.backward_layer] if spec.bidirectional else [built]
+        cell = keras_cell(spec.cell, **shape, **spec.cell_options)
+        assert [weight_shapes(d) for d in directions] == [weight_shapes(cell)] * layer.directions
+        assert built.count_params() == layer.directions * cell.count_params()
+        assert built.compute_output_shape((None, None, layer.input_size))[-1] == layer.output_size
 
 
 @given(spec=layer_specs())
