@@ -146,7 +146,7 @@ def measure_floor(
     rates = {}
     for threads in sorted({1, os.cpu_count() or 1}):
         measured = [matmul_rates([sequential, batched], threads=threads) for _ in range(tries)]
-        rates[threads] = [max(column) for column in zip(*measured)]
+        rates[threads] = [max(column) for column in zip(*measured, strict=True)]
     return Floor(
         flops=gate_flops(config, train_size=train_size, time_steps=time_steps, input_size=input_size),
         sequential_shape=sequential,
@@ -159,7 +159,9 @@ def measure_floor(
 
 def best_floor(a: Floor, b: Floor) -> Floor:
     """The faster of two measurements of the same floor (a busy machine only ever makes a floor slower)."""
-    rates = {threads: [max(x, y) for x, y in zip(a.rates[threads], b.rates[threads])] for threads in a.rates}
+    rates = {
+        threads: [max(x, y) for x, y in zip(a.rates[threads], b.rates[threads], strict=True)] for threads in a.rates
+    }
     return dataclasses.replace(
         a,
         sequential_rate=max(a.sequential_rate, b.sequential_rate),
@@ -176,7 +178,7 @@ def describe_floor(floor: Floor) -> str:
     )
     flops = floor.flops
     single, *others = floor.rates.values()
-    if any(rate < one / 2 for rates in others for rate, one in zip(rates, single)):
+    if any(rate < one / 2 for rates in others for rate, one in zip(rates, single, strict=True)):
         measured += " (more threads half as fast as one: another process held a core, so this floor is too slow)"
     return (
         f"floor: {flops.total / 1e9:.1f} GFLOP of matmuls = {floor.seconds:.2f} s\n"

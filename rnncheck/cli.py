@@ -8,7 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from rnncheck.cells import CELL_NAMES, FRAMEWORKS, MERGE_MODES, cell as cell_facts
+from rnncheck.cells import CELL_NAMES, FRAMEWORKS, MERGE_MODES
+from rnncheck.cells import cell as cell_facts
 from rnncheck.config import CLASSIC_UNITS, GATE, PRESETS
 from rnncheck.conform import BACKENDS
 from rnncheck.params import model_params
@@ -76,7 +77,11 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=run_params)
     p.add_argument("--input-size", type=positive_int, default=28, help="features per time step (default 28)")
     p.add_argument(
-        "--units", type=positive_int, nargs="+", default=list(CLASSIC_UNITS), help=f"one row per size (default {classic})"
+        "--units",
+        type=positive_int,
+        nargs="+",
+        default=list(CLASSIC_UNITS),
+        help=f"one row per size (default {classic})",
     )
     p.add_argument("--num-layers", type=positive_int, default=1, help="stacked layers of that size (default 1)")
     p.add_argument("--classes", type=positive_int, default=10, help="units of the Dense head (default 10)")
@@ -87,7 +92,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--merge-mode", choices=MERGE_MODES, default="concat", help="for --bidirectional")
     p.add_argument("--framework", choices=FRAMEWORKS, default="keras", help="torch: nn.RNN / nn.GRU / nn.LSTM")
     p.add_argument("--proj-size", type=non_negative_int, default=0, help="LSTM projection (--framework torch only)")
-    p.add_argument("--verify", action="store_true", help="also build each model in the framework; exit 1 on any difference")
+    p.add_argument(
+        "--verify", action="store_true", help="also build each model in the framework; exit 1 on any difference"
+    )
     p.add_argument("--json", action="store_true")
 
     t = commands.add_parser("train", help="train the MNIST RNN and print test loss and accuracy")
@@ -98,7 +105,9 @@ def parser() -> argparse.ArgumentParser:
         defaults = ", ".join(f"{name} {getattr(preset, option)}" for name, preset in PRESETS.items())
         t.add_argument(f"--{option.replace('_', '-')}", type=OPTION_TYPES[option], help=f"default: {defaults}")
 
-    r = commands.add_parser("reproduce", help=f"the classic experiment: SimpleRNN({classic.replace(' ', ', ')}), Adam 1e-4")
+    r = commands.add_parser(
+        "reproduce", help=f"the classic experiment: SimpleRNN({classic.replace(' ', ', ')}), Adam 1e-4"
+    )
     r.set_defaults(func=run_reproduce)
     add_data_options(r)
     r.add_argument("--units", type=positive_int, nargs="+", default=list(CLASSIC_UNITS))
@@ -107,7 +116,9 @@ def parser() -> argparse.ArgumentParser:
     g = commands.add_parser("gradients", help="the loss gradient per row of pixels: SimpleRNN against an LSTM")
     g.set_defaults(func=run_gradients)
     add_data_options(g)
-    g.add_argument("--model", type=existing_path, nargs="+", metavar="FILE.keras", help="measure these, not trained ones")
+    g.add_argument(
+        "--model", type=existing_path, nargs="+", metavar="FILE.keras", help="measure these, not trained ones"
+    )
     g.add_argument("--units", type=positive_int, default=GATE.units, help="SimpleRNN units; the LSTM gets their budget")
     g.add_argument("--images", type=positive_int, help="test images to average over (default: all 10,000)")
     g.add_argument("--plot", type=new_file, metavar="FILE.png", help="both curves on a log scale")
@@ -121,10 +132,14 @@ def parser() -> argparse.ArgumentParser:
     c = commands.add_parser("conform", help="the property suite once per Keras backend, as a matrix")
     c.set_defaults(func=run_conform)
     c.add_argument("--backends", nargs="+", choices=BACKENDS, help="default: every backend that is installed")
-    c.add_argument("--tests", type=existing_path, metavar="PATH", help="the suite's tests/ folder (default: the checkout's)")
+    c.add_argument(
+        "--tests", type=existing_path, metavar="PATH", help="the suite's tests/ folder (default: the checkout's)"
+    )
     c.add_argument("--require-installed", action="store_true", help="a missing backend or library is a failure (CI)")
     c.add_argument("--json", action="store_true")
-    c.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="passed on to pytest, e.g. -- -m 'not training'")
+    c.add_argument(
+        "pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="passed on to pytest, e.g. -- -m 'not training'"
+    )
     return top
 
 
@@ -201,7 +216,9 @@ def verify_counts(args, units: int, options: dict) -> dict[str, int]:
 def params_table(rows: list[dict], args) -> str:
     facts = cell_facts(args.cell)
     if args.framework == "torch":
-        options = [f"num_layers={args.num_layers}"] * (args.num_layers > 1) + ["bidirectional=True"] * args.bidirectional
+        options = [f"num_layers={args.num_layers}"] * (args.num_layers > 1) + [
+            "bidirectional=True"
+        ] * args.bidirectional
         options += [f"proj_size={args.proj_size}"] * (args.proj_size > 0)
         layer = f"nn.{facts.torch_class}({', '.join(options)})"
     else:

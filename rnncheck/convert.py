@@ -20,7 +20,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from rnncheck.cells import Cell, cell as cell_facts
+from rnncheck.cells import Cell
+from rnncheck.cells import cell as cell_facts
 from rnncheck.checks import check_non_negative
 
 # The candidate gate is called n (GRU) and g (LSTM) by PyTorch, h and c by Keras; the other gates share their names.

@@ -12,7 +12,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 
-from rnncheck.cells import MERGE_MODES, cell as cell_facts  # noqa: E402
+from rnncheck.cells import MERGE_MODES  # noqa: E402
+from rnncheck.cells import cell as cell_facts
 from rnncheck.checks import check_choice, check_size  # noqa: E402
 from rnncheck.config import CLASSIC, TrainConfig  # noqa: E402
 

@@ -20,7 +20,8 @@ import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rnncheck.cells import FRAMEWORKS, MERGE_MODES, cell as cell_facts
+from rnncheck.cells import FRAMEWORKS, MERGE_MODES
+from rnncheck.cells import cell as cell_facts
 from rnncheck.checks import check_choice, check_non_negative, check_size
 
 

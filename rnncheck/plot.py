@@ -54,7 +54,9 @@ def plot_row_gradients(records: Sequence, path: str | os.PathLike) -> Path:
     figure, axis = plt.subplots(figsize=(6, 4))
     for record in records:
         rows = range(1, len(record.norms) + 1)
-        axis.semilogy(rows, record.norms, "o-", markersize=3, label=f"{record.layer}({record.units}), {record.params} params")
+        axis.semilogy(
+            rows, record.norms, "o-", markersize=3, label=f"{record.layer}({record.units}), {record.params} params"
+        )
     axis.set_xlabel("row of pixels (time step t; the last row is read last)")
     axis.set_ylabel("mean ||dL/dx_t||_2 over test images")
     axis.set_title("How much each row moves the loss, after training")

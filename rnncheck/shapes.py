@@ -10,7 +10,8 @@ and returns the forward states, then the backward ones.
 
 from __future__ import annotations
 
-from rnncheck.cells import MERGE_MODES, cell as cell_facts
+from rnncheck.cells import MERGE_MODES
+from rnncheck.cells import cell as cell_facts
 from rnncheck.checks import check_choice, check_size
 
 

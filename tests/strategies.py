@@ -12,7 +12,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from rnncheck.cells import CELL_NAMES, MERGE_MODES, cell as cell_facts
+from rnncheck.cells import CELL_NAMES, MERGE_MODES
+from rnncheck.cells import cell as cell_facts
 
 cells = st.sampled_from(CELL_NAMES)
 merge_modes = st.sampled_from(MERGE_MODES)

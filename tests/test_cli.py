@@ -105,7 +105,10 @@ BAD_ARGUMENTS = {
     "text-learning-rate": (["train", "--learning-rate", "fast"], "'fast' is not a number"),
     "zero-epochs": (["train", "--epochs", "0"], "'0' is less than 1"),
     "missing-data": (["train", "--data", "/no/such/mnist.npz"], "/no/such/mnist.npz does not exist"),
-    "plot-folder-missing": (["reproduce", "--plot", "/no/such/folder/plot.png"], "folder /no/such/folder does not exist"),
+    "plot-folder-missing": (
+        ["reproduce", "--plot", "/no/such/folder/plot.png"],
+        "folder /no/such/folder does not exist",
+    ),
 }
 
 
@@ -197,7 +200,17 @@ def test_reproduce_prints_its_results_before_a_failing_plot(capsys, tiny_npz, tm
         raise ValueError("plotting needs matplotlib")
 
     monkeypatch.setattr(rnncheck.plot, "plot_reproduction", broken_plot)
-    argv = ["reproduce", "--data", str(tiny_npz), "--no-verify", "--units", "2", "--json", "--plot", str(tmp_path / "p.png")]
+    argv = [
+        "reproduce",
+        "--data",
+        str(tiny_npz),
+        "--no-verify",
+        "--units",
+        "2",
+        "--json",
+        "--plot",
+        str(tmp_path / "p.png"),
+    ]
     code, out, err = run(capsys, *argv)
     assert code == 2 and "plotting needs matplotlib" in err
     assert [row["units"] for row in json.loads(out)] == [2]  # the table survived the failed plot
@@ -251,7 +264,11 @@ def test_gradients_trains_both_models_and_prints_a_norm_per_row(capsys, tiny_npz
     simple, lstm = json.loads(out)
     assert code == 0
     assert (simple["layer"], simple["units"], simple["params"]) == ("SimpleRNN", 8, 8 * (28 + 8 + 1) + 9 * 10)
-    assert (lstm["layer"], lstm["units"], lstm["params"]) == ("LSTM", 3, 4 * 3 * (28 + 3 + 1) + 4 * 10)  # nearest budget
+    assert (lstm["layer"], lstm["units"], lstm["params"]) == (
+        "LSTM",
+        3,
+        4 * 3 * (28 + 3 + 1) + 4 * 10,
+    )  # nearest budget
     assert all(len(r["norms"]) == 28 and all(n > 0 for n in r["norms"]) and r["images"] == 4 for r in (simple, lstm))
     assert "trained to test accuracy" in err and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -261,7 +278,16 @@ def test_gradients_measures_a_saved_model_without_training(capsys, tiny_npz, tmp
 
     model = keras.Sequential([keras.Input((28, 28)), keras.layers.GRU(3), keras.layers.Dense(10, "softmax")])
     model.save(tmp_path / "gru.keras")
-    argv = ["gradients", "--data", str(tiny_npz), "--no-verify", "--model", str(tmp_path / "gru.keras"), "--images", "2"]
+    argv = [
+        "gradients",
+        "--data",
+        str(tiny_npz),
+        "--no-verify",
+        "--model",
+        str(tmp_path / "gru.keras"),
+        "--images",
+        "2",
+    ]
     code, out, err = run(capsys, *argv)
     header, *rows = out.strip().splitlines()
     assert code == 0 and header.split() == ["row", "GRU(3)"] and len(rows) == 28

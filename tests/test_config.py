@@ -44,7 +44,9 @@ def test_decay_steps_count_every_optimizer_step():
 @pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
 def test_presets_adapt_only_what_a_backend_cannot_run(name, backend):
     adapted = for_backend(PRESETS[name], backend)
-    changed = {f.name for f in dataclasses.fields(TrainConfig) if getattr(adapted, f.name) != getattr(PRESETS[name], f.name)}
+    changed = {
+        f.name for f in dataclasses.fields(TrainConfig) if getattr(adapted, f.name) != getattr(PRESETS[name], f.name)
+    }
     assert changed <= set(BACKEND_LIMITS.get(backend, {}))
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from rnncheck import cli, conform
 
-FAKE_SUITE = '''
+FAKE_SUITE = """
 import pytest
 
 def test_agrees():
@@ -21,7 +21,7 @@ def test_recorded_divergence():
 
 def test_library_missing():
     pytest.skip("torch not installed: pip install torch")
-'''
+"""
 
 
 def write_suite(tmp_path, *extra: str):
@@ -45,7 +45,11 @@ def run_fake(tmp_path, *extra: str, require_installed=False) -> conform.BackendR
 def test_each_test_is_passed_divergence_or_skipped(tmp_path):
     run = run_fake(tmp_path)
     statuses = {o.test.split("::")[-1]: o.status for o in run.outcomes}
-    assert statuses == {"test_agrees": "passed", "test_recorded_divergence": "divergence", "test_library_missing": "skipped"}
+    assert statuses == {
+        "test_agrees": "passed",
+        "test_recorded_divergence": "divergence",
+        "test_library_missing": "skipped",
+    }
     assert run.ok and conform.passed([run])
 
 

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from rnncheck.cells import CELL_NAMES, MERGE_MODES, cell as cell_facts
+from rnncheck.cells import CELL_NAMES, MERGE_MODES
+from rnncheck.cells import cell as cell_facts
 from rnncheck.params import dense_params, model_params, recurrent_params, stack_params
 from tests.layers import keras_cell, keras_layer
 from tests.strategies import LayerSpec, cells, invalid_sizes, layer_specs, sizes

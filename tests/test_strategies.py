@@ -46,7 +46,11 @@ def test_past_changes_differ_before_the_last_step_only(pair):
 
 @pytest.mark.parametrize(
     "strategy, bounds",
-    [(sequence_cases, {"max_time": 0}), (layer_specs, {"min_depth": 3, "max_depth": 2}), (shape_cases, {"max_size": 0})],
+    [
+        (sequence_cases, {"max_time": 0}),
+        (layer_specs, {"min_depth": 3, "max_depth": 2}),
+        (shape_cases, {"max_size": 0}),
+    ],
     ids=["no-time", "depth-upside-down", "no-size"],
 )
 def test_nonsense_bounds_are_refused_up_front(strategy, bounds):
