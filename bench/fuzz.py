@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_once(workers: int, rootdir: Path) -> tuple[int, float, dict[str, float]]:
     """One pytest run: examples that passed, wall seconds, and each property's call duration."""
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", str(workers),
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", str(workers), "--dist", "load",
                "--hypothesis-profile=fuzz", "--hypothesis-show-statistics", "--durations=0", *PROPERTIES]  # fmt: skip
     start = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, cwd=rootdir)

@@ -10,8 +10,20 @@ from rnncheck.params import torch_params
 from tests.backends import require
 from tests.strategies import TorchSpec, torch_specs
 
-torch = require("torch")  # skips this module saying how to install torch (fails where RNNCHECK_REQUIRE_BACKENDS is set)
-from rnncheck import torch_model  # noqa: E402
+# torch is imported by the first test that needs it, not at collection: ~2 s on every xdist worker otherwise.
+
+
+@pytest.fixture(scope="module")
+def torch():
+    """torch, or a skip saying how to install it (a failure where RNNCHECK_REQUIRE_BACKENDS is set)."""
+    return require("torch")
+
+
+@pytest.fixture(scope="module")
+def torch_model(torch):
+    from rnncheck import torch_model
+
+    return torch_model
 
 # The classic rows (SimpleRNN on 28 pixels, 10/20/30 units), every cell at MNIST size, the issue's
 # --verify example, and the largest module the strategy draws.
@@ -34,7 +46,7 @@ def pinned(test):
     return test
 
 
-def module_on_meta(spec: TorchSpec) -> torch.nn.Module:
+def module_on_meta(torch, spec: TorchSpec):
     """torch.nn.<class>(...) built on the meta device: real names and shapes, no memory, no initialization.
 
     nn.LSTM(512, 512, num_layers=3, bidirectional=True) takes ~140 ms on the CPU (it initializes
@@ -47,22 +59,22 @@ def module_on_meta(spec: TorchSpec) -> torch.nn.Module:
 
 @pinned
 @given(spec=torch_specs())
-def test_formula_names_and_shapes_are_torch_named_parameters(spec):
-    module = module_on_meta(spec)
+def test_formula_names_and_shapes_are_torch_named_parameters(torch, spec):
+    module = module_on_meta(torch, spec)
     held = {name: tuple(parameter.shape) for name, parameter in module.named_parameters()}
     assert torch_params(spec.cell, **spec.formula_options).named_shapes() == held
 
 
 @pinned
 @given(spec=torch_specs())
-def test_formula_total_is_torch_parameter_count(spec):
-    module = module_on_meta(spec)
+def test_formula_total_is_torch_parameter_count(torch, spec):
+    module = module_on_meta(torch, spec)
     assert torch_params(spec.cell, **spec.formula_options).total == sum(p.numel() for p in module.parameters())
 
 
 @pinned
 @given(spec=torch_specs())
-def test_torch_param_counts_agree_with_the_formula_head_included(spec):
+def test_torch_param_counts_agree_with_the_formula_head_included(torch_model, spec):
     options = {key: value for key, value in spec.module_options.items() if key != "nonlinearity"}
     recurrent, total = torch_model.torch_param_counts(
         spec.cell, input_size=spec.input_size, hidden_size=spec.hidden_size, num_classes=10, **options
@@ -82,6 +94,6 @@ def test_torch_param_counts_agree_with_the_formula_head_included(spec):
     ],
     ids=["proj-size-for-gru", "proj-size-not-below-hidden", "relu-gru", "sigmoid-rnn"],
 )
-def test_torch_module_refuses_options_torch_does_not_have(cell, options, message):
+def test_torch_module_refuses_options_torch_does_not_have(torch_model, cell, options, message):
     with pytest.raises(ValueError, match=message):
         torch_model.torch_module(cell, input_size=3, hidden_size=4, **options)
