@@ -13,9 +13,10 @@ def keras_layer(cell: str, *, units: int, input_size: int, weights: list | None 
     """A built SimpleRNN / GRU / LSTM (Bidirectional with bidirectional=True) on `input_size` features.
 
     `weights` is what set_weights takes (Bidirectional: the forward layer's, then the backward's);
-    None leaves every weight zero, which is enough for counts and shapes.
+    None leaves every weight zero, which is enough for counts and shapes. Built with zeros either way:
+    random initializers (a QR decomposition for the recurrent kernel) would only be overwritten.
     """
-    layer = recurrent_layer(cell, units=units, zeros=weights is None, **options)
+    layer = recurrent_layer(cell, units=units, zeros=True, **options)
     layer.build((None, None, input_size))
     if weights is not None:
         layer.set_weights(weights)

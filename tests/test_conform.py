@@ -42,15 +42,22 @@ def run_fake(tmp_path, *extra: str, require_installed=False) -> conform.BackendR
     return conform.run_backend("tensorflow", tests=folder, pytest_args=[], require_installed=require_installed)
 
 
-def test_each_test_is_passed_divergence_or_skipped(tmp_path):
-    run = run_fake(tmp_path)
-    statuses = {o.test.split("::")[-1]: o.status for o in run.outcomes}
+@pytest.fixture(scope="module")
+def fake_run(tmp_path_factory) -> conform.BackendRun:
+    """FAKE_SUITE run once (a pytest process, ~0.8 s) for the tests that only read its outcome."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conform, "backend_versions", lambda env: {"backend": env["KERAS_BACKEND"]})
+        return run_fake(tmp_path_factory.mktemp("fake"))
+
+
+def test_each_test_is_passed_divergence_or_skipped(fake_run):
+    statuses = {o.test.split("::")[-1]: o.status for o in fake_run.outcomes}
     assert statuses == {
         "test_agrees": "passed",
         "test_recorded_divergence": "divergence",
         "test_library_missing": "skipped",
     }
-    assert run.ok and conform.passed([run])
+    assert fake_run.ok and conform.passed([fake_run])
 
 
 def test_a_failure_fails_the_backend_and_is_listed(tmp_path):
@@ -66,15 +73,14 @@ def test_a_fixed_divergence_shows_as_a_failure(tmp_path):
     assert {o.test.split("::")[-1]: o.status for o in run.outcomes}["test_now_agrees"] == "failed"
 
 
-def test_matrix_lists_divergences_with_their_reason(tmp_path):
-    text = conform.matrix([run_fake(tmp_path)])
+def test_matrix_lists_divergences_with_their_reason(fake_run):
+    text = conform.matrix([fake_run])
     assert "1 passed, 1 known, 1 skipped" in text
     assert "known divergences:" in text and "ave of a masked step differs (example: time=1)" in text
 
 
-def test_a_missing_library_skip_fails_where_backends_are_required(tmp_path):
-    run = run_fake(tmp_path)
-    assert conform.passed([run]) and not conform.passed([run], require_installed=True)
+def test_a_missing_library_skip_fails_where_backends_are_required(fake_run):
+    assert conform.passed([fake_run]) and not conform.passed([fake_run], require_installed=True)
 
 
 def test_a_backend_not_installed_is_reported_with_its_pip_command(monkeypatch):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import shutil
 from pathlib import Path
 
@@ -40,8 +39,8 @@ def test_idx_folder_of_real_mnist_passes_verification(mnist, tmp_path):
         published = SHARED_IDX / f"{name}.gz"
         if published.is_file():
             shutil.copy(published, tmp_path / published.name)
-        else:  # shared/ lacks the training images: write them from the verified arrays
-            (tmp_path / f"{name}.gz").write_bytes(gzip.compress(idx_bytes(as_stored[key]), compresslevel=1))
+        else:  # shared/ lacks the training images: write them, uncompressed, from the verified arrays
+            (tmp_path / name).write_bytes(idx_bytes(as_stored[key]))
     (x_train_idx, y_train_idx), (x_test_idx, y_test_idx) = load_mnist(tmp_path, verify=True)
     for loaded, original in [
         (x_train_idx, x_train),
