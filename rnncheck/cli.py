@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rnncheck.cells import CELL_NAMES, FRAMEWORKS, MERGE_MODES
 from rnncheck.cells import cell as cell_facts
-from rnncheck.config import CLASSIC_UNITS, GATE, PRESETS
+from rnncheck.config import CLASSIC_UNITS, PRESETS
 from rnncheck.conform import BACKENDS
 from rnncheck.params import model_params
 
@@ -119,7 +119,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--model", type=existing_path, nargs="+", metavar="FILE.keras", help="measure these, not trained ones"
     )
-    g.add_argument("--units", type=positive_int, default=GATE.units, help="SimpleRNN units; the LSTM gets their budget")
+    g.add_argument("--preset", choices=list(PRESETS), default="gate", help="how both are trained (default gate)")
+    g.add_argument("--units", type=positive_int, help="SimpleRNN units; the LSTM gets their budget (default: preset's)")
     g.add_argument("--images", type=positive_int, help="test images to average over (default: all 10,000)")
     g.add_argument("--plot", type=new_file, metavar="FILE.png", help="both curves on a log scale")
 
@@ -310,10 +311,10 @@ def run_gradients(args) -> int:
     from rnncheck.train import gradients_through_time
 
     models = [load_keras_model(path) for path in args.model or []]
-    config = dataclasses.replace(GATE, units=args.units)
+    config = dataclasses.replace(PRESETS[args.preset], units=args.units or PRESETS[args.preset].units)
     records = []
     for record, result in gradients_through_time(load_data(args), config=config, models=models, images=args.images):
-        trained = f", trained to test accuracy {result.test_accuracy:.4f}" if result else ""
+        trained = f", trained ({args.preset} preset) to test accuracy {result.test_accuracy:.4f}" if result else ""
         print(f"{record.layer}({record.units}): {record.params} parameters{trained}", file=sys.stderr)
         records.append(record)
     # The numbers first: a plot that fails must not lose them.
