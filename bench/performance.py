@@ -1,13 +1,13 @@
 """Performance figures for the README, measured in one run on this machine.
 
-    python bench/performance.py [--seeds 0-4] [--no-plain] [--skip-suite]
-    python bench/performance.py --seeds 0-29 --no-plain --skip-suite     # the gate's accuracy for 30 seeds
-    python bench/performance.py --seeds 0 0 1 --no-plain --skip-suite    # a seed given twice: is it deterministic?
+    python bench/performance.py [--seeds 0-4] [--no-plain]
+    python bench/performance.py --seeds 0-29 --no-plain     # the gate's accuracy for 30 seeds
+    python bench/performance.py --seeds 0 0 1 --no-plain    # a seed given twice: is it deterministic?
 
 Prints the machine (cores, library versions); load_mnist's time and peak memory; the floor (the gate's
 matmul FLOPs over the matmul throughput this machine reaches in NumPy float32, measured in this run);
 the gate's accuracy, fit time and fit / floor for each seed; the same model trained the plain way
-(float64 inputs, one-hot labels, model.fit defaults) and its ratio; the default test suite's wall time.
+(float64 inputs, one-hot labels, model.fit defaults) and its ratio. The suite's time: bench/suite.py.
 """
 
 from __future__ import annotations
@@ -261,16 +261,6 @@ def measure_training(seeds: list[int], *, plain: bool) -> None:
         )
 
 
-def measure_suite() -> None:
-    start = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], capture_output=True, text=True
-    )
-    seconds = time.perf_counter() - start
-    summary = completed.stdout.strip().splitlines()[-1] if completed.stdout.strip() else "(no output)"
-    print(f"default test suite: {seconds:.1f} s wall ({summary})")
-
-
 def seed_list(values: list[str]) -> list[int]:
     """Seeds as given: integers and inclusive ranges ("0-29"), in order, repeats kept."""
     seeds = []
@@ -286,7 +276,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", nargs="+", default=["0-4"], help="seeds and ranges: 0 1 2, 0-29 (default 0-4)")
     parser.add_argument("--no-plain", action="store_true", help="skip the plain-way fit")
-    parser.add_argument("--skip-suite", action="store_true", help="skip the default test suite")
     args = parser.parse_args()
     try:
         seeds = seed_list(args.seeds)
@@ -300,8 +289,6 @@ def main() -> None:
     )
     measure_loading()
     measure_training(seeds, plain=not args.no_plain)
-    if not args.skip_suite:
-        measure_suite()
 
 
 if __name__ == "__main__":
