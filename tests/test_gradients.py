@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from rnncheck import autodiff, gradients, reference
 from rnncheck.params import model_params
@@ -17,11 +16,12 @@ from tests.layers import as_numpy, keras_layer
 from tests.strategies import (
     GradientCase,
     SequenceCase,
-    float32_arrays,
     gradient_cases,
     jacobian_cases,
+    lstm_cases_without_recurrence,
     resting_cases,
-    sequence_cases,
+    softmax_head_cases,
+    with_start_step,
 )
 
 # Central differences of the float64 reference, L = sum(output * d_output), |L| <= batch * time * units = 144.
@@ -275,9 +275,9 @@ def keras_jacobian(case: SequenceCase, *, start: int = 0) -> np.ndarray:
     return rows.reshape(u, batch, u).transpose(1, 0, 2)
 
 
-@given(case=jacobian_cases(), data=st.data())
-def test_simple_rnn_jacobians_match_autodiff(case, data):
-    start = data.draw(st.integers(0, case.x.shape[1] - 1), label="t")  # t = T is the identity: no step to run
+@given(case_start=with_start_step(jacobian_cases()))
+def test_simple_rnn_jacobians_match_autodiff(case_start):
+    case, start = case_start
     jacobians = gradients.simple_rnn_jacobians(case.x, *weights_of(case), initial_state=case.initial_state)
     np.testing.assert_allclose(keras_jacobian(case, start=start), jacobians[:, start], **GRADIENT_TOLERANCE)
 
@@ -328,18 +328,9 @@ def keras_cell_state_jacobian(case: SequenceCase) -> np.ndarray:
     return rows.reshape(u, batch, u).transpose(1, 0, 2)
 
 
-@given(case=sequence_cases(cell="lstm", options=False), data=st.data())
-def test_lstm_cell_state_jacobian_without_recurrence_is_the_forget_gate_product(case, data):
+@given(case=lstm_cases_without_recurrence())
+def test_lstm_cell_state_jacobian_without_recurrence_is_the_forget_gate_product(case):
     # With U = 0 the gates read x only: dc_T/dc_0 = diag(f_1 * ... * f_T), the direct path through the forget gate.
-    shape = (case.x.shape[0], case.units)
-    case = SequenceCase(
-        cell="lstm",
-        x=case.x,
-        kernel=case.kernel,
-        recurrent_kernel=np.zeros_like(case.recurrent_kernel),
-        bias=case.bias,
-        initial_state=(data.draw(float32_arrays(shape)), data.draw(float32_arrays(shape))),  # (h_0, c_0)
-    )
     u = case.units
     products = gradients.lstm_forget_products(case.x, *weights_of(case), initial_state=case.initial_state)
     expected = products[:, 0, :, None] * np.eye(u)  # diag per example, (batch, u, u)
@@ -349,17 +340,11 @@ def test_lstm_cell_state_jacobian_without_recurrence_is_the_forget_gate_product(
 # 5. Seen on MNIST: the per-row gradient norms, and an LSTM of the same budget.
 
 
-@given(
-    case=sequence_cases(options=False, max_batch=6),
-    classes=st.integers(2, 10),
-    batch_size=st.integers(1, 6),
-    data=st.data(),
-)
-def test_row_gradient_norms_are_bptt_through_the_softmax_head(case, classes, batch_size, data):
-    batch, time, d = case.x.shape
+@given(head_case=softmax_head_cases())
+def test_row_gradient_norms_are_bptt_through_the_softmax_head(head_case):
+    case, head_kernel, labels, classes = head_case.case, head_case.head_kernel, head_case.labels, head_case.classes
+    time, d = case.x.shape[1:]
     u = case.units
-    head_kernel = data.draw(float32_arrays((u, classes)))
-    labels = data.draw(hnp.arrays(np.int64, (batch,), elements=st.integers(0, classes - 1)))
     options = {"reset_after": case.reset_after} if case.cell == "gru" else {}
     recurrent = keras_layer(case.cell, units=u, input_size=d, weights=weights_of(case), **options)
     head = keras.layers.Dense(classes, activation="softmax")
@@ -374,7 +359,7 @@ def test_row_gradient_norms_are_bptt_through_the_softmax_head(case, classes, bat
     d_x = gradients.bptt(case.cell, case.x, *weights_of(case), d_output=d_h, **options).x  # (batch, T, d)
     expected = np.linalg.norm(d_x, axis=2).mean(axis=0)  # (T,)
 
-    actual = autodiff.row_gradient_norms(model, case.x, labels, batch_size=batch_size)
+    actual = autodiff.row_gradient_norms(model, case.x, labels, batch_size=head_case.batch_size)
     np.testing.assert_allclose(actual, expected, **GRADIENT_TOLERANCE)
 
 

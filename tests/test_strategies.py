@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 
 from rnncheck.cells import cell as cell_facts
-from tests.strategies import layer_specs, past_changes, sequence_cases, shape_cases
+from tests.strategies import layer_specs, past_changes, sequence_cases, shape_cases, softmax_head_cases
 
 
 @given(spec=layer_specs(min_depth=1, max_depth=3))
@@ -44,14 +44,23 @@ def test_past_changes_differ_before_the_last_step_only(pair):
     assert (changed[:, -1] == x[:, -1]).all() and (changed[:, :-1] != x[:, :-1]).all()
 
 
+@given(head_case=softmax_head_cases(max_classes=3, max_batch_size=2))
+def test_softmax_head_cases_label_every_sequence_within_the_classes(head_case):
+    batch, units = head_case.case.x.shape[0], head_case.case.units
+    assert head_case.head_kernel.shape == (units, head_case.classes) and 2 <= head_case.classes <= 3
+    assert head_case.labels.shape == (batch,) and 0 <= head_case.labels.min() <= head_case.labels.max() < 3
+    assert 1 <= head_case.batch_size <= 2
+
+
 @pytest.mark.parametrize(
     "strategy, bounds",
     [
         (sequence_cases, {"max_time": 0}),
         (layer_specs, {"min_depth": 3, "max_depth": 2}),
         (shape_cases, {"max_size": 0}),
+        (softmax_head_cases, {"max_batch_size": 0}),
     ],
-    ids=["no-time", "depth-upside-down", "no-size"],
+    ids=["no-time", "depth-upside-down", "no-size", "no-batch-size"],
 )
 def test_nonsense_bounds_are_refused_up_front(strategy, bounds):
     with pytest.raises(ValueError, match="need 1 <= min <= max"):
