@@ -437,9 +437,7 @@ def torch_cases_with_bias_hh(**bounds):
 def _torch_cases_with_bias_hh(draw, cases) -> tuple[TorchStackCase, dict[str, np.ndarray]]:
     case = draw(cases)
     gates_times_units = cell_facts(case.cell).gates * case.units
-    names = [
-        f"bias_hh_l{k}{suffix}" for k in range(case.num_layers) for suffix in ("", "_reverse")[: case.directions]
-    ]
+    names = [f"bias_hh_l{k}{suffix}" for k in range(case.num_layers) for suffix in ("", "_reverse")[: case.directions]]
     values = {name: draw(float32_arrays((gates_times_units,)), label=name) for name in names} if case.use_bias else {}
     return case, values
 
@@ -540,6 +538,74 @@ def _resting_cases(draw, *, max_batch, max_time, max_input_size, max_units, max_
         recurrent_kernel=(rho * orthogonal).astype(np.float32),
         bias=np.zeros(u, np.float32),
         initial_state=(np.zeros((batch, u), np.float32),),
+    )
+
+
+def with_start_step(cases):
+    """(case, t): a case from `cases` and a step t in 0..T-1 of its sequence (t = T would run no step)."""
+    return _with_start_step(cases)
+
+
+@st.composite
+def _with_start_step(draw, cases) -> tuple[SequenceCase, int]:
+    case = draw(cases)
+    return case, draw(st.integers(0, case.x.shape[1] - 1), label="t")
+
+
+def lstm_cases_without_recurrence(**bounds):
+    """An LSTM case (sequence_cases(**bounds), no option) with U = 0, so the gates read x only, and a random
+    initial state (h_0, c_0)."""
+    return _lstm_cases_without_recurrence(sequence_cases(cell="lstm", options=False, **bounds))
+
+
+@st.composite
+def _lstm_cases_without_recurrence(draw, cases) -> SequenceCase:
+    case = draw(cases)
+    shape = (case.x.shape[0], case.units)  # (batch, u)
+    return SequenceCase(
+        cell="lstm",
+        x=case.x,
+        kernel=case.kernel,
+        recurrent_kernel=np.zeros_like(case.recurrent_kernel),
+        bias=case.bias,
+        initial_state=(draw(float32_arrays(shape)), draw(float32_arrays(shape))),  # (h_0, c_0)
+    )
+
+
+@dataclass(frozen=True)
+class SoftmaxHeadCase:
+    """A recurrent layer's case under Dense(classes, softmax) with a zero bias: the head's kernel, a label per
+    sequence, and the batch size to feed them in."""
+
+    case: SequenceCase
+    head_kernel: np.ndarray  # (u, classes)
+    labels: np.ndarray  # (batch,) int64 in 0..classes-1
+    batch_size: int
+
+    @property
+    def classes(self) -> int:
+        return self.head_kernel.shape[1]
+
+
+def softmax_head_cases(*, max_batch: int = 6, max_classes: int = 10, max_batch_size: int = 6):
+    """sequence_cases(options=False, max_batch=max_batch) under a softmax head of 2..max_classes classes."""
+    _check_bounds(batch=(1, max_batch), batch_size=(1, max_batch_size))
+    if max_classes < 2:
+        raise ValueError(f"max_classes: need at least 2, got {max_classes}")
+    cases = sequence_cases(options=False, max_batch=max_batch)
+    return _softmax_head_cases(cases, max_classes=max_classes, max_batch_size=max_batch_size)
+
+
+@st.composite
+def _softmax_head_cases(draw, cases, *, max_classes, max_batch_size) -> SoftmaxHeadCase:
+    case = draw(cases)
+    classes = draw(st.integers(2, max_classes))
+    batch = case.x.shape[0]
+    return SoftmaxHeadCase(
+        case=case,
+        head_kernel=draw(float32_arrays((case.units, classes))),
+        labels=draw(hnp.arrays(np.int64, (batch,), elements=st.integers(0, classes - 1))),
+        batch_size=draw(st.integers(1, max_batch_size)),
     )
 
 
@@ -748,72 +814,4 @@ def stack_cases(
         layers=tuple(layers),
         return_sequences=draw(st.booleans()),
         mask=draw(hnp.arrays(np.bool_, (batch, time))) if draw(st.booleans()) else None,
-    )
-
-
-def with_start_step(cases):
-    """(case, t): a case from `cases` and a step t in 0..T-1 of its sequence (t = T would run no step)."""
-    return _with_start_step(cases)
-
-
-@st.composite
-def _with_start_step(draw, cases) -> tuple[SequenceCase, int]:
-    case = draw(cases)
-    return case, draw(st.integers(0, case.x.shape[1] - 1), label="t")
-
-
-def lstm_cases_without_recurrence(**bounds):
-    """An LSTM case (sequence_cases(**bounds), no option) with U = 0, so the gates read x only, and a random
-    initial state (h_0, c_0)."""
-    return _lstm_cases_without_recurrence(sequence_cases(cell="lstm", options=False, **bounds))
-
-
-@st.composite
-def _lstm_cases_without_recurrence(draw, cases) -> SequenceCase:
-    case = draw(cases)
-    shape = (case.x.shape[0], case.units)  # (batch, u)
-    return SequenceCase(
-        cell="lstm",
-        x=case.x,
-        kernel=case.kernel,
-        recurrent_kernel=np.zeros_like(case.recurrent_kernel),
-        bias=case.bias,
-        initial_state=(draw(float32_arrays(shape)), draw(float32_arrays(shape))),  # (h_0, c_0)
-    )
-
-
-@dataclass(frozen=True)
-class SoftmaxHeadCase:
-    """A recurrent layer's case under Dense(classes, softmax) with a zero bias: the head's kernel, a label per
-    sequence, and the batch size to feed them in."""
-
-    case: SequenceCase
-    head_kernel: np.ndarray  # (u, classes)
-    labels: np.ndarray  # (batch,) int64 in 0..classes-1
-    batch_size: int
-
-    @property
-    def classes(self) -> int:
-        return self.head_kernel.shape[1]
-
-
-def softmax_head_cases(*, max_batch: int = 6, max_classes: int = 10, max_batch_size: int = 6):
-    """sequence_cases(options=False, max_batch=max_batch) under a softmax head of 2..max_classes classes."""
-    _check_bounds(batch=(1, max_batch), batch_size=(1, max_batch_size))
-    if max_classes < 2:
-        raise ValueError(f"max_classes: need at least 2, got {max_classes}")
-    cases = sequence_cases(options=False, max_batch=max_batch)
-    return _softmax_head_cases(cases, max_classes=max_classes, max_batch_size=max_batch_size)
-
-
-@st.composite
-def _softmax_head_cases(draw, cases, *, max_classes, max_batch_size) -> SoftmaxHeadCase:
-    case = draw(cases)
-    classes = draw(st.integers(2, max_classes))
-    batch = case.x.shape[0]
-    return SoftmaxHeadCase(
-        case=case,
-        head_kernel=draw(float32_arrays((case.units, classes))),
-        labels=draw(hnp.arrays(np.int64, (batch,), elements=st.integers(0, classes - 1))),
-        batch_size=draw(st.integers(1, max_batch_size)),
     )

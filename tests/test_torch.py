@@ -25,6 +25,7 @@ def torch_model(torch):
 
     return torch_model
 
+
 # The classic rows (SimpleRNN on 28 pixels, 10/20/30 units), every cell at MNIST size, the issue's
 # --verify example, and the largest module the strategy draws.
 PINS = [
