@@ -27,7 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnncheck.cells import cell as cell_facts
-from rnncheck.reference import _check_initial_state, _check_weights, sigmoid, simple_rnn, unrolled_simple_rnn
+from rnncheck.reference import (
+    _check_initial_state,
+    _check_weights,
+    gru_biases,
+    sigmoid,
+    simple_rnn,
+    unrolled_simple_rnn,
+)
 
 
 @dataclass(frozen=True)
@@ -141,12 +148,7 @@ def _simple_rnn_step(kernel, recurrent_kernel, bias, u, reset_after):
 
 
 def _gru_step(kernel, recurrent_kernel, bias, u, reset_after):
-    if bias is None:
-        input_bias, recurrent_bias = 0.0, 0.0
-    elif reset_after:
-        input_bias, recurrent_bias = bias[0], bias[1]
-    else:
-        input_bias, recurrent_bias = bias, 0.0
+    input_bias, recurrent_bias = gru_biases(bias, reset_after=reset_after)
     gate_kernel, candidate_kernel = recurrent_kernel[:, : 2 * u], recurrent_kernel[:, 2 * u :]
 
     def step(x_t, states):

@@ -140,7 +140,9 @@ def recurrent_params(
     if bidirectional and merge_mode != "concat":
         raise ValueError(f"PyTorch's bidirectional layers always concatenate; merge_mode={merge_mode!r} is Keras's")
     if isinstance(proj_size, bool) or not isinstance(proj_size, numbers.Integral) or not 0 <= proj_size < u:
-        raise ValueError(f"proj_size must be an integer from 0 to units - 1 = {u - 1}, got {proj_size!r}")
+        raise ValueError(
+            f"proj_size must be an integer from 0 to units - 1 = {u - 1} (smaller than hidden_size), got {proj_size!r}"
+        )
     if proj_size and cell != "lstm":
         raise ValueError(f"proj_size is for LSTM only (nn.LSTM); got cell={cell!r}")
     k = check_non_negative("layer", layer)
@@ -188,7 +190,7 @@ def torch_params(
     return stack_params(
         cell,
         input_size=input_size,
-        units=[hidden_size] * layers,
+        units=[check_size("hidden_size", hidden_size)] * layers,
         use_bias=bias,
         bidirectional=bidirectional,
         proj_size=proj_size,

@@ -34,15 +34,17 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, **options):
     return _run(step, x, u, n_states=1, **options)
 
 
+def gru_biases(bias, *, reset_after: bool):
+    """(input bias, recurrent bias) of a GRU: bias (2, 3u) holds both with reset_after, (3u,) the input one only."""
+    if bias is None:
+        return 0.0, 0.0
+    return (bias[0], bias[1]) if reset_after else (bias, 0.0)
+
+
 def gru(x, kernel, recurrent_kernel, bias=None, *, reset_after: bool = True, **options):
     """z, r = sigmoid(...); h~ = tanh(x W_h + r * (h U_h + b_h') or (r * h) U_h); h = z h_{t-1} + (1 - z) h~."""
     u = _check_weights("gru", x, kernel, recurrent_kernel, bias, gates=3, reset_after=reset_after)
-    if bias is None:
-        input_bias, recurrent_bias = 0.0, 0.0
-    elif reset_after:
-        input_bias, recurrent_bias = bias[0], bias[1]
-    else:
-        input_bias, recurrent_bias = bias, 0.0
+    input_bias, recurrent_bias = gru_biases(bias, reset_after=reset_after)
 
     def step(x_t, h):
         (h,) = h

@@ -13,7 +13,8 @@ import torch
 from torch import nn
 
 from rnncheck.cells import cell as cell_facts
-from rnncheck.checks import check_choice, check_non_negative, check_size
+from rnncheck.checks import check_choice, check_size
+from rnncheck.params import torch_params
 
 NONLINEARITIES = ("tanh", "relu")  # nn.RNN's; the same-named activation of Keras's SimpleRNN
 
@@ -35,25 +36,15 @@ def torch_module(
     `nonlinearity` is nn.RNN's ("tanh" or "relu"; GRU and LSTM have tanh only); `proj_size` is nn.LSTM's.
     device="meta" gives the shapes without allocating or initializing a weight.
     """
-    facts = cell_facts(cell)
     check_choice("nonlinearity", nonlinearity, NONLINEARITIES if cell == "simple" else ("tanh",))
-    options = dict(
-        num_layers=check_size("num_layers", num_layers),
-        bias=bool(bias),
-        batch_first=True,
-        bidirectional=bool(bidirectional),
-        device=device,
-    )
+    options = dict(num_layers=num_layers, bias=bool(bias), bidirectional=bool(bidirectional), proj_size=proj_size)
+    torch_params(cell, input_size=input_size, hidden_size=hidden_size, **options)  # checks every size, as the formula
+    if not proj_size:
+        del options["proj_size"]  # nn.RNN and nn.GRU take no proj_size at all
     if cell == "simple":
         options["nonlinearity"] = nonlinearity
-    if check_non_negative("proj_size", proj_size):
-        if cell != "lstm":
-            raise ValueError(f"proj_size is for LSTM only (nn.LSTM); got cell={cell!r}")
-        if proj_size >= hidden_size:
-            raise ValueError(f"proj_size must be smaller than hidden_size = {hidden_size}, got {proj_size}")
-        options["proj_size"] = proj_size
-    module_class = getattr(nn, facts.torch_class)
-    return module_class(check_size("input_size", input_size), check_size("hidden_size", hidden_size), **options)
+    module_class = getattr(nn, cell_facts(cell).torch_class)
+    return module_class(input_size, hidden_size, batch_first=True, device=device, **options)
 
 
 def torch_param_counts(
