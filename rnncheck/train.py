@@ -33,16 +33,19 @@ class TrainResult:
         return dataclasses.asdict(self)
 
 
-def train(config: TrainConfig, data, *, verbose: int | str = "auto") -> TrainResult:
+def train(config: TrainConfig, data, *, verbose: int | str = "auto", callbacks: Sequence = ()) -> TrainResult:
     """Train `config` on data = ((x_train, y_train), (x_test, y_test)) and evaluate on the test set.
 
     The configuration is first adapted to the active backend (config.for_backend), and the result
-    records what actually ran. The same seed on the same machine gives the same numbers.
+    records what actually ran. The same seed on the same machine gives the same numbers. `callbacks`
+    (Keras callbacks) go to fit.
     """
-    return train_model(config, data, verbose=verbose)[1]
+    return train_model(config, data, verbose=verbose, callbacks=callbacks)[1]
 
 
-def train_model(config: TrainConfig, data, *, verbose: int | str = "auto") -> tuple[keras.Model, TrainResult]:
+def train_model(
+    config: TrainConfig, data, *, verbose: int | str = "auto", callbacks: Sequence = ()
+) -> tuple[keras.Model, TrainResult]:
     """train(), and the trained model with its result."""
     (x_train, y_train), (x_test, y_test) = data
     config = for_backend(config, keras.backend.backend())
@@ -51,10 +54,13 @@ def train_model(config: TrainConfig, data, *, verbose: int | str = "auto") -> tu
     keras.utils.set_random_seed(config.seed)
     model = build_model(config, train_size=len(x_train), time_steps=x_train.shape[1], input_size=x_train.shape[2])
     fit_start = time.perf_counter()
-    history = model.fit(x_train, y_train, batch_size=config.batch_size, epochs=config.epochs, verbose=verbose).history
+    history = model.fit(
+        x_train, y_train, batch_size=config.batch_size, epochs=config.epochs, verbose=verbose, callbacks=list(callbacks)
+    ).history
     fit_seconds = time.perf_counter() - fit_start
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
-    per_epoch = tuple({name: float(values[i]) for name, values in history.items()} for i in range(config.epochs))
+    epochs = len(history["loss"])  # config.epochs, unless a callback stopped training
+    per_epoch = tuple({name: float(values[i]) for name, values in history.items()} for i in range(epochs))
     return model, TrainResult(
         config=config,
         params=model.count_params(),
