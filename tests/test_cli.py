@@ -180,26 +180,33 @@ def test_train_refuses_unofficial_data_unless_told(capsys, tiny_npz):
     assert code == 2 and "not the official MNIST" in err and "--no-verify" in err
 
 
-def test_reproduce_prints_a_row_per_size_and_writes_the_plot(capsys, tiny_npz, tmp_path):
+def untrained_rows(data, *, units):
+    """rnncheck.train.reproduce's rows without training: the CLI's part is to print them (and plot them);
+    the rows themselves are tested on real MNIST in tests/test_gate.py."""
+    import rnncheck.train
+
+    for u in units:
+        yield rnncheck.train.ReproducedRow(u, u * (28 + u + 1), 0, 0, test_loss=2.3, test_accuracy=0.1, seconds=0)
+
+
+def test_reproduce_prints_a_row_per_size_and_writes_the_plot(capsys, tiny_npz, tmp_path, monkeypatch):
+    import rnncheck.train
+
+    monkeypatch.setattr(rnncheck.train, "reproduce", untrained_rows)
     plot = tmp_path / "classic.png"
     code, out, err = run(
         capsys, "reproduce", "--data", str(tiny_npz), "--no-verify", "--units", "2", "3", "--json", "--plot", str(plot)
     )
     rows = json.loads(out)
     assert code == 0
-    counts = [(r["units"], r["rnn_params"], r["formula_params"], r["keras_params"]) for r in rows]
-    assert counts == [(2, 62, 92, 92), (3, 96, 136, 136)]  # + Dense heads of 30 and 40
-    assert "[1/2]" in err and "[2/2]" in err
+    assert [(r["units"], r["rnn_params"]) for r in rows] == [(2, 62), (3, 96)]
+    assert "[1/2] SimpleRNN(2): test accuracy 0.1000" in err and "[2/2] SimpleRNN(3)" in err
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_reproduce_prints_its_results_before_a_failing_plot(capsys, tiny_npz, tmp_path, monkeypatch):
     import rnncheck.plot
     import rnncheck.train
-
-    def untrained_rows(data, *, units):  # the order of print and plot is the point, not training (tested above)
-        for u in units:
-            yield rnncheck.train.ReproducedRow(u, 0, 0, 0, test_loss=2.3, test_accuracy=0.1, seconds=0)
 
     def broken_plot(rows, path):
         raise ValueError("plotting needs matplotlib")
