@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import keras
 import numpy as np
 
@@ -10,16 +12,23 @@ from rnncheck.model import recurrent_layer
 
 
 def keras_layer(cell: str, *, units: int, input_size: int, weights: list | None = None, **options):
-    """A built SimpleRNN / GRU / LSTM (Bidirectional with bidirectional=True) on `input_size` features.
+    """A built SimpleRNN / GRU / LSTM (Bidirectional with bidirectional=True) on `input_size` features, holding
+    `weights` (what set_weights takes; Bidirectional: the forward layer's, then the backward's), or zeros for None.
 
-    `weights` is what set_weights takes (Bidirectional: the forward layer's, then the backward's);
-    None leaves every weight zero, which is enough for counts and shapes. Built with zeros either way:
-    random initializers (a QR decomposition for the recurrent kernel) would only be overwritten.
+    One layer per structure (cell, sizes, options), built once and given new weights each time: these layers
+    carry nothing from one call to the next (no dropout, not stateful), and building one was a third of a
+    property example's time. So call a layer before asking for another of the same structure: they are one object.
     """
-    layer = recurrent_layer(cell, units=units, zeros=True, **options)
+    layer = _built_layer(cell, units, input_size, tuple(sorted(options.items())))
+    layer.set_weights(weights if weights is not None else [np.zeros(w.shape, w.dtype) for w in layer.weights])
+    return layer
+
+
+@functools.lru_cache(maxsize=512)
+def _built_layer(cell: str, units: int, input_size: int, options: tuple):
+    # Zero initializers: random ones (a QR decomposition for the recurrent kernel) would only be overwritten.
+    layer = recurrent_layer(cell, units=units, zeros=True, **dict(options))
     layer.build((None, None, input_size))
-    if weights is not None:
-        layer.set_weights(weights)
     return layer
 
 
