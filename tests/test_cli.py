@@ -168,11 +168,20 @@ def test_train_json_reports_loss_accuracy_and_config(capsys, tiny_npz):
     assert len(result["history"]) == 2
 
 
-def test_train_prints_test_loss_and_accuracy(capsys, tiny_npz):
+def test_train_prints_test_loss_and_accuracy(capsys, tiny_npz, monkeypatch):
+    import rnncheck.train
+
+    ran = []
+
+    def untrained(config, data, *, verbose):  # what train returns, without training (the JSON test above trains)
+        ran.append(config)
+        return rnncheck.train.TrainResult(config, 135, 0.25, 0.9375, fit_seconds=1.0, seconds=1.5, history=())
+
+    monkeypatch.setattr(rnncheck.train, "train", untrained)
     code, out, _ = run(capsys, "train", "--data", str(tiny_npz), "--no-verify", "--units", "3", "--epochs", "1")
-    assert code == 0
-    assert any(line.startswith("test loss: ") for line in out.splitlines())
-    assert any(line.startswith("test accuracy: ") for line in out.splitlines())
+    assert code == 0 and [(c.units, c.epochs) for c in ran] == [(3, 1)]
+    printed = ["parameters: 135", "test loss: 0.2500", "test accuracy: 0.9375", "seconds: 1.5 (fit 1.0)"]
+    assert out.splitlines() == printed
 
 
 def test_train_refuses_unofficial_data_unless_told(capsys, tiny_npz):
