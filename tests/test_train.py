@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from rnncheck.config import CLASSIC, GATE, for_backend
+from rnncheck.config import GATE, for_backend
 from rnncheck.data import to_float
 from rnncheck.train import train, versions
 from tests.files import tiny_arrays
@@ -20,20 +20,25 @@ def tiny_data():
     return (to_float(a["x_train"]), a["y_train"]), (to_float(a["x_test"]), a["y_test"])
 
 
-def test_result_record_holds_counts_metrics_and_history(tiny_data):
-    config = dataclasses.replace(CLASSIC, units=3, epochs=2, batch_size=16)
-    result = train(config, tiny_data, verbose=0)
-    assert result.config == config
+# The gate preset, made tiny: what a run records, and what ran (unroll, steps_per_execution, cosine decay).
+TINY_GATE = dataclasses.replace(GATE, units=3, epochs=2, batch_size=8)
+
+
+@pytest.fixture(scope="module")
+def tiny_gate_run(tiny_data):
+    return train(TINY_GATE, tiny_data, verbose=0)
+
+
+def test_result_record_holds_counts_metrics_and_history(tiny_gate_run):
+    result = tiny_gate_run
     assert result.params == 3 * (28 + 3 + 1) + (3 + 1) * 10
     assert [sorted(epoch) for epoch in result.history] == [["accuracy", "loss"]] * 2
     assert np.isfinite(result.test_loss) and 0.0 <= result.test_accuracy <= 1.0
     assert 0 < result.fit_seconds < result.seconds
 
 
-def test_the_gate_preset_runs_on_the_active_backend(tiny_data):
-    config = dataclasses.replace(GATE, units=4, epochs=1, batch_size=8)
-    result = train(config, tiny_data, verbose=0)
-    assert result.config == for_backend(config, keras.backend.backend())  # what ran, as it ran
+def test_the_gate_preset_runs_on_the_active_backend(tiny_gate_run):
+    assert tiny_gate_run.config == for_backend(TINY_GATE, keras.backend.backend())  # what ran, as it ran
 
 
 def test_versions_name_the_active_backend_and_its_library():
