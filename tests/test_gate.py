@@ -59,9 +59,9 @@ def test_gate_reaches_min_accuracy(gate_result, request):
 
 def test_gate_training_is_deterministic(gate_result, gate_first_call, gate_config, mnist):
     # The gate run again through its own code path (configuration, seeding, model, optimizer, shuffle, fit),
-    # stopped after fit's first call into the compiled function (16 steps): its weights there must be the gate
-    # run's, bit for bit. A second full run would call the same function 56 more times, on shuffles drawn from
-    # the same seeded generator: 1 s instead of 6.
+    # stopped after fit's first call into the compiled function (steps_per_execution steps, 16 on TensorFlow):
+    # its weights there must be the gate run's, bit for bit. A second full run would call the same function
+    # 56 more times, on shuffles drawn from the same seeded generator: 1 s instead of 6.
     again = FirstCall(stop=True)
     train(gate_config, mnist, verbose=0, callbacks=[again])
     assert gate_first_call.loss == again.loss
