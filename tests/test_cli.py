@@ -175,7 +175,8 @@ def test_train_prints_test_loss_and_accuracy(capsys, tiny_npz, monkeypatch):
 
     def untrained(config, data, *, verbose):  # what train returns, without training (the JSON test above trains)
         ran.append(config)
-        return rnncheck.train.TrainResult(config, 135, 0.25, 0.9375, fit_seconds=1.0, seconds=1.5, history=())
+        scores = dict(params=135, test_loss=0.25, test_accuracy=0.9375, fit_seconds=1.0, seconds=1.5, history=())
+        return rnncheck.train.TrainResult(config, **scores)
 
     monkeypatch.setattr(rnncheck.train, "train", untrained)
     code, out, _ = run(capsys, "train", "--data", str(tiny_npz), "--no-verify", "--units", "3", "--epochs", "1")
