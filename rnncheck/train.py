@@ -27,7 +27,7 @@ class TrainResult:
     test_accuracy: float
     fit_seconds: float
     seconds: float  # build + fit + evaluate
-    history: tuple[dict[str, float], ...]  # one {"loss", "accuracy"} per epoch
+    history: tuple[dict[str, float], ...]  # one {"loss", "accuracy"} per epoch run
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -38,7 +38,7 @@ def train(config: TrainConfig, data, *, verbose: int | str = "auto", callbacks: 
 
     The configuration is first adapted to the active backend (config.for_backend), and the result
     records what actually ran. The same seed on the same machine gives the same numbers. `callbacks`
-    (Keras callbacks) go to fit.
+    (Keras callbacks) go to fit; one that stops it early leaves fewer epochs in history than config.epochs.
     """
     return train_model(config, data, verbose=verbose, callbacks=callbacks)[1]
 
