@@ -191,12 +191,11 @@ def test_train_refuses_unofficial_data_unless_told(capsys, tiny_npz):
 
 
 def untrained_rows(data, *, units):
-    """rnncheck.train.reproduce's rows without training: the CLI's part is to print them (and plot them);
-    the rows themselves are tested on real MNIST in tests/test_gate.py."""
+    """Rows as rnncheck.train.reproduce yields them, without training (test_train.py and test_gate.py train)."""
     import rnncheck.train
 
     for u in units:
-        yield rnncheck.train.ReproducedRow(u, u * (28 + u + 1), 0, 0, test_loss=2.3, test_accuracy=0.1, seconds=0)
+        yield rnncheck.train.ReproducedRow(u, 10 * u, 11 * u, 12 * u, test_loss=2.3, test_accuracy=0.1, seconds=0.5)
 
 
 def test_reproduce_prints_a_row_per_size_and_writes_the_plot(capsys, tiny_npz, tmp_path, monkeypatch):
@@ -207,10 +206,8 @@ def test_reproduce_prints_a_row_per_size_and_writes_the_plot(capsys, tiny_npz, t
     code, out, err = run(
         capsys, "reproduce", "--data", str(tiny_npz), "--no-verify", "--units", "2", "3", "--json", "--plot", str(plot)
     )
-    rows = json.loads(out)
-    assert code == 0
-    assert [(r["units"], r["rnn_params"]) for r in rows] == [(2, 62), (3, 96)]
-    assert "[1/2] SimpleRNN(2): test accuracy 0.1000" in err and "[2/2] SimpleRNN(3)" in err
+    assert code == 0 and json.loads(out) == [row.to_dict() for row in untrained_rows(None, units=[2, 3])]
+    assert "[1/2] SimpleRNN(2): test accuracy 0.1000 in 0.5 s" in err and "[2/2] SimpleRNN(3)" in err
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -1,4 +1,4 @@
-"""train() on a tiny dataset: the result record, and the configuration that actually ran. No MNIST needed."""
+"""train() and reproduce() on a tiny dataset: the records, and the configuration that actually ran. No MNIST needed."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import keras
 import numpy as np
 import pytest
 
-from rnncheck.config import GATE, for_backend
+from rnncheck.config import CLASSIC, GATE, for_backend
 from rnncheck.data import to_float
-from rnncheck.train import train, versions
+from rnncheck.train import reproduce, train, versions
 from tests.files import tiny_arrays
 
 
@@ -39,6 +39,12 @@ def test_result_record_holds_counts_metrics_and_history(tiny_gate_run):
 
 def test_the_gate_preset_runs_on_the_active_backend(tiny_gate_run):
     assert tiny_gate_run.config == for_backend(TINY_GATE, keras.backend.backend())  # what ran, as it ran
+
+
+def test_reproduce_counts_each_size_by_formula_and_by_keras(tiny_data):
+    (row,) = reproduce(tiny_data, units=[2], config=dataclasses.replace(CLASSIC, epochs=1))
+    assert (row.units, row.rnn_params, row.formula_params, row.keras_params) == (2, 62, 92, 92)  # + Dense's 30
+    assert np.isfinite(row.test_loss) and 0.0 <= row.test_accuracy <= 1.0 and row.seconds > 0
 
 
 def test_versions_name_the_active_backend_and_its_library():
