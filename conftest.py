@@ -68,11 +68,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_collection(session: pytest.Session):
-    # Collecting imports TensorFlow, Keras and Hypothesis: ~400,000 objects that live as long as the process.
-    # Each full garbage collection walked them all (0.1-0.2 s each, 8 s of a serial run), seven times while
-    # they were being imported alone: no collection until they are in, then moved out of the collector's sight.
-    # The tests then build up as many again (torch, fitted graphs): full collections a tenth as often as
-    # Python's default (after 100 collections of the middle generation, not 10), 2 in a serial run, not 20.
+    # Collecting imports TensorFlow and Keras (the test modules do): with Hypothesis, ~400,000 objects that live
+    # as long as the process. Each full garbage collection walked them all, 0.1-0.2 s each: seven times while
+    # they were being imported, and 8.8 s of a serial run in all before they were frozen. So no collection until
+    # they are in, then out of the collector's sight. The tests then build up as many again (torch, fitted
+    # graphs): full collections a tenth as often as Python's default (after 100 collections of the middle
+    # generation, not 10), 2 in a serial run, not 20.
     gc.disable()
     try:
         return (yield)
@@ -84,8 +85,10 @@ def pytest_collection(session: pytest.Session):
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     # At exit the interpreter's last garbage collection walks and tears down every object not frozen: with torch
-    # imported by a test beside TensorFlow, 1.5-2 s that each xdist worker spent ending. The process ends anyway.
+    # imported by a test beside TensorFlow, 1.5-2 s that each xdist worker spent ending. Frozen, they are left to
+    # the process's end (a process that runs pytest in-process and goes on keeps them).
     gc.freeze()
+    gc.set_threshold(*gc.get_threshold()[:2], 10)  # Python's default
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -97,7 +100,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(autouse=True)
 def fresh_keras_session():
-    """Each test starts from a clean Keras session: no layer names or seeds left by the one before."""
+    """Each test starts from a clean Keras session: no seeds or layer-name counters left by the one before
+    (the layers tests/layers.py shares outlive it, built once, given their weights at each use)."""
     import keras
 
     keras.utils.clear_session(free_memory=False)

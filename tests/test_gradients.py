@@ -346,7 +346,7 @@ def test_row_gradient_norms_are_bptt_through_the_softmax_head(head_case):
     time, d = case.x.shape[1:]
     u = case.units
     options = {"reset_after": case.reset_after} if case.cell == "gru" else {}
-    recurrent = keras_layer(case.cell, units=u, input_size=d, weights=weights_of(case), **options)
+    recurrent = keras_layer(case.cell, units=u, input_size=d, weights=weights_of(case), fresh=True, **options)
     head = keras.layers.Dense(classes, activation="softmax")
     model = keras.Sequential([keras.Input((time, d)), recurrent, head])
     head.set_weights([head_kernel, np.zeros(classes, np.float32)])
