@@ -33,8 +33,8 @@ def write_suite(tmp_path, *extra: str):
 
 
 def isolate(patch: pytest.MonkeyPatch) -> None:
-    """No version probe (a process importing each backend), and no installed pytest plugin in the fake suite's run:
-    it needs none, and loading Hypothesis's is most of that process's time (0.8 s -> 0.2 s)."""
+    """No version probe (a process importing each backend), and no pytest plugin in the fake suite's run."""
+    # The fake suite needs no plugin, and loading Hypothesis's was most of that process's time: 0.8 s -> 0.2 s.
     patch.setattr(conform, "backend_versions", lambda env: {"backend": env["KERAS_BACKEND"]})
     patch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
