@@ -14,7 +14,8 @@ import os
 import subprocess
 import sys
 
-from rnncheck.conform import BACKENDS, installed
+from rnncheck.conform import installed
+from rnncheck.frameworks import KERAS_BACKENDS
 
 
 def main() -> None:
@@ -22,7 +23,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores")
-    for backend in BACKENDS:
+    for backend in KERAS_BACKENDS:
         if not installed(backend):
             print(f"{backend}: not installed")
             continue

@@ -98,7 +98,7 @@ def gate_flops(
 ) -> GateFlops:
     """GateFlops of config's fit: epochs * train_size samples through its recurrent layer and the Dense head."""
     t, d, u, k = time_steps, input_size, config.units, num_classes
-    g = cell_facts(config.cell).gates * u
+    g = cell_facts(config.cell).gate_count * u
     samples = config.epochs * train_size
     return GateFlops(
         sequential=samples * (3 * t - 1) * 2 * u * g,
@@ -140,7 +140,7 @@ def measure_floor(
     Each in `tries` fresh processes, keeping the best: a BLAS thread that waits for a core another
     process holds can make a matmul a hundred times slower, and that says nothing of this CPU.
     """
-    columns = cell_facts(config.cell).gates * config.units
+    columns = cell_facts(config.cell).gate_count * config.units
     sequential = (config.batch_size, config.units, columns)
     batched = (config.batch_size * time_steps, input_size, columns)
     rates = {}

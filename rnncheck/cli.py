@@ -8,10 +8,10 @@ import json
 import sys
 from pathlib import Path
 
-from rnncheck.cells import CELL_NAMES, FRAMEWORKS, MERGE_MODES
+from rnncheck.cells import CELL_NAMES, MERGE_MODES
 from rnncheck.cells import cell as cell_facts
 from rnncheck.config import CLASSIC_UNITS, PRESETS
-from rnncheck.conform import BACKENDS
+from rnncheck.frameworks import KERAS_BACKENDS, LAYOUTS
 from rnncheck.params import model_params
 
 TRAIN_OPTIONS = ("units", "learning_rate", "batch_size", "epochs", "seed")  # TrainConfig fields set by flags
@@ -90,7 +90,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-reset-after", action="store_true", help="GRU with reset_after=False (one bias)")
     p.add_argument("--bidirectional", action="store_true")
     p.add_argument("--merge-mode", choices=MERGE_MODES, default="concat", help="for --bidirectional")
-    p.add_argument("--framework", choices=FRAMEWORKS, default="keras", help="torch: nn.RNN / nn.GRU / nn.LSTM")
+    p.add_argument("--framework", choices=LAYOUTS, default="keras", help="torch: nn.RNN / nn.GRU / nn.LSTM")
     p.add_argument("--proj-size", type=non_negative_int, default=0, help="LSTM projection (--framework torch only)")
     p.add_argument(
         "--verify", action="store_true", help="also build each model in the framework; exit 1 on any difference"
@@ -132,7 +132,7 @@ def parser() -> argparse.ArgumentParser:
 
     c = commands.add_parser("conform", help="the property suite once per Keras backend, as a matrix")
     c.set_defaults(func=run_conform)
-    c.add_argument("--backends", nargs="+", choices=BACKENDS, help="default: every backend that is installed")
+    c.add_argument("--backends", nargs="+", choices=KERAS_BACKENDS, help="default: every backend that is installed")
     c.add_argument(
         "--tests", type=existing_path, metavar="PATH", help="the suite's tests/ folder (default: the checkout's)"
     )
@@ -347,7 +347,7 @@ def run_convert(args) -> int:
 def run_conform(args) -> int:
     from rnncheck import conform
 
-    backends = args.backends or [b for b in conform.BACKENDS if conform.installed(b)]
+    backends = args.backends or [b for b in KERAS_BACKENDS if conform.installed(b)]
     runs = []
     for backend in backends:
         print(f"rnncheck conform: running the suite on {backend}...", file=sys.stderr)

@@ -7,7 +7,6 @@ a strict xfail that passed: a divergence fixed upstream). The suite lives in the
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -19,12 +18,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BACKENDS = ("tensorflow", "jax", "torch")  # each Keras backend is named after the library it imports
-INSTALL = {
-    "tensorflow": 'pip install "rnncheck"',
-    "jax": 'pip install "rnncheck[backends]"',
-    "torch": 'pip install "rnncheck[backends]"',
-}
+from rnncheck.frameworks import FRAMEWORKS, INSTALL, KERAS_BACKENDS  # noqa: F401  (INSTALL: tests/backends.py)
+
 REQUIRE_ENV = "RNNCHECK_REQUIRE_BACKENDS"  # set: a test whose library is missing fails instead of skipping
 MISSING = "not installed"  # what the skip reason of such a test says (tests/backends.py)
 STATUSES = ("passed", "divergence", "failed", "skipped")
@@ -71,7 +66,7 @@ class BackendRun:
     def to_dict(self) -> dict:
         return {
             "installed": self.installed,
-            **({} if self.installed else {"install": INSTALL[self.backend]}),
+            **({} if self.installed else {"install": FRAMEWORKS[self.backend].install}),
             "passed": self.count("passed"),
             "failed": self.count("failed"),
             "skipped": self.count("skipped"),
@@ -92,7 +87,7 @@ def example_of(test: str) -> str:
 
 
 def installed(backend: str) -> bool:
-    return importlib.util.find_spec(backend) is not None
+    return FRAMEWORKS[backend].installed()
 
 
 def suite_folder() -> Path:
@@ -177,7 +172,7 @@ def matrix(runs: list[BackendRun]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     for run in runs:
         if not run.installed:
-            lines.append(f"{run.backend}: not installed ({INSTALL[run.backend]})")
+            lines.append(f"{run.backend}: not installed ({FRAMEWORKS[run.backend].install})")
         elif not run.outcomes:
             lines.append(f"{run.backend}: pytest ended with status {run.returncode} and no report:\n{run.output}")
     divergences = [(run.backend, o) for run in runs for o in run.outcomes if o.status == "divergence"]

@@ -134,13 +134,13 @@ def dense_to_linear(weights: Sequence, *, prefix: str = "") -> dict[str, np.ndar
 
 def _keras_to_torch_order(facts: Cell) -> list[int]:
     """For each gate in PyTorch's order, where its block is in Keras's order."""
-    return [facts.keras_gates.index(_KERAS_NAME.get(gate, gate)) for gate in facts.torch_gates]
+    return [facts.gates.index(_KERAS_NAME.get(gate, gate)) for gate in facts.torch_gates]
 
 
 def _torch_to_keras_order(facts: Cell) -> list[int]:
     """For each gate in Keras's order, where its block is in PyTorch's order."""
     torch_as_keras = [_KERAS_NAME.get(gate, gate) for gate in facts.torch_gates]
-    return [torch_as_keras.index(gate) for gate in facts.keras_gates]
+    return [torch_as_keras.index(gate) for gate in facts.gates]
 
 
 def _reorder(array: np.ndarray, order: list[int]) -> np.ndarray:
@@ -151,7 +151,7 @@ def _reorder(array: np.ndarray, order: list[int]) -> np.ndarray:
 
 
 def _check_keras_shapes(facts: Cell, kernel, recurrent_kernel, bias, *, where: str) -> None:
-    g = facts.gates
+    g = facts.gate_count
     if recurrent_kernel.ndim != 2 or recurrent_kernel.shape[1] != g * recurrent_kernel.shape[0]:
         raise ValueError(f"{where}recurrent_kernel must be (units, {g} * units), got {recurrent_kernel.shape}")
     u = recurrent_kernel.shape[0]
@@ -167,7 +167,7 @@ def _check_keras_shapes(facts: Cell, kernel, recurrent_kernel, bias, *, where: s
 
 def _check_torch_shapes(facts: Cell, tensors: dict[str, np.ndarray]) -> None:
     (ih_name, w_ih), (hh_name, w_hh), *biases = tensors.items()
-    g = facts.gates
+    g = facts.gate_count
     if w_hh.ndim != 2 or w_hh.shape[0] != g * w_hh.shape[1]:
         raise ValueError(f"{hh_name} must be ({g} * hidden_size, hidden_size), got {w_hh.shape}")
     gu = w_hh.shape[0]

@@ -20,9 +20,10 @@ import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rnncheck.cells import FRAMEWORKS, MERGE_MODES
+from rnncheck.cells import MERGE_MODES
 from rnncheck.cells import cell as cell_facts
 from rnncheck.checks import check_choice, check_non_negative, check_size
+from rnncheck.frameworks import LAYOUTS
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,8 @@ def recurrent_params(
 
     `proj_size` (PyTorch LSTM only) and `layer` (the k of PyTorch's names *_lk) matter only for framework="torch".
     """
-    gates = cell_facts(cell).gates
-    check_choice("framework", framework, FRAMEWORKS)
+    gates = cell_facts(cell).gate_count
+    check_choice("framework", framework, LAYOUTS)
     check_choice("merge_mode", merge_mode, MERGE_MODES)
     d, u = check_size("input_size", input_size), check_size("units", units)
     directions = 2 if bidirectional else 1

@@ -1,81 +1,62 @@
-"""NumPy reference of Keras's SimpleRNN, GRU and LSTM, fed the layers' own weights.
+"""NumPy reference of Keras's recurrent layers (every cell in rnncheck.cells), fed the layers' own weights.
 
-x is (batch, time, d); weights are in Keras's layout: kernel (d, G*u), recurrent_kernel (u, G*u),
-bias (G*u,) or None (GRU with reset_after: (2, 3u)). Gate order: LSTM i, f, c, o; GRU z, r, h.
-Options follow Keras: return_sequences, return_state, go_backwards, initial_state, mask,
-zero_output_for_mask. A masked step carries the state forward and repeats the previous output (zeros
-before the first), or outputs zeros with zero_output_for_mask. `bidirectional` and `stack` compose
-these as keras.layers.Bidirectional and a stack of layers do.
+x is (batch, time, *features); weights are in Keras's layout (rnncheck.cells.Cell.weight_shapes): kernel
+(..., d, G*u), recurrent_kernel (..., u, G*u), bias (G*u,) or None (GRU with reset_after: (2, 3u)).
+Options follow Keras: return_sequences, return_state, go_backwards, initial_state, mask, zero_output_for_mask,
+and the cell's own (activation, reset_after, ...). A masked step carries the state forward and repeats the
+previous output (zeros before the first), or outputs zeros with zero_output_for_mask. `bidirectional` and
+`stack` compose these as keras.layers.Bidirectional and a stack of layers do.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from rnncheck.cells import MERGE_MODES
+from rnncheck.activations import sigmoid  # noqa: F401  (the reference's sigmoid, kept where it was)
+from rnncheck.cells import MERGE_MODES, Cell
+from rnncheck.cells import cell as cell_facts
+
+LOOP_OPTIONS = ("return_sequences", "return_state", "go_backwards", "initial_state", "mask", "zero_output_for_mask")
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), without overflow
+def layer(cell: str, x, kernel, recurrent_kernel, bias=None, **options):
+    """What Keras's layer of `cell` returns on x: the output, or [output, *states] with return_state.
+
+    `options` are the loop's (LOOP_OPTIONS) and the cell's own (rnncheck.cells.cell(cell).options).
+    """
+    facts = cell_facts(cell)
+    loop = {key: options.pop(key) for key in LOOP_OPTIONS if key in options}
+    cell_options = facts.defaults(**options)
+    kernel, recurrent_kernel, bias = check_weights(facts, x, kernel, recurrent_kernel, bias, **cell_options)
+    steps = facts.steps(kernel, recurrent_kernel, bias, **cell_options)
+    return _run(facts, steps, x, **loop)
+
+
+@functools.cache
+def function(cell: str) -> Callable:
+    """layer(cell, ...) as a function of (x, kernel, recurrent_kernel, bias=None, **options), named for the cell."""
+    run = functools.partial(layer, cell)
+    functools.update_wrapper(run, layer)
+    run.__name__ = run.__qualname__ = f"reference_{cell}"
+    return run
 
 
 def simple_rnn(x, kernel, recurrent_kernel, bias=None, **options):
-    """h_t = tanh(x_t W + h_{t-1} U + b)."""
-
-    def step(x_t, h):
-        (h,) = h
-        h = np.tanh(x_t @ kernel + h @ recurrent_kernel + b)
-        return h, (h,)
-
-    u = _check_weights("simple_rnn", x, kernel, recurrent_kernel, bias, gates=1)
-    b = 0.0 if bias is None else bias
-    return _run(step, x, u, n_states=1, **options)
+    """h_t = activation(x_t W + h_{t-1} U + b), tanh by default."""
+    return layer("simple", x, kernel, recurrent_kernel, bias, **options)
 
 
-def gru_biases(bias, *, reset_after: bool):
-    """(input bias, recurrent bias) of a GRU: bias (2, 3u) holds both with reset_after, (3u,) the input one only."""
-    if bias is None:
-        return 0.0, 0.0
-    return (bias[0], bias[1]) if reset_after else (bias, 0.0)
-
-
-def gru(x, kernel, recurrent_kernel, bias=None, *, reset_after: bool = True, **options):
+def gru(x, kernel, recurrent_kernel, bias=None, **options):
     """z, r = sigmoid(...); h~ = tanh(x W_h + r * (h U_h + b_h') or (r * h) U_h); h = z h_{t-1} + (1 - z) h~."""
-    u = _check_weights("gru", x, kernel, recurrent_kernel, bias, gates=3, reset_after=reset_after)
-    input_bias, recurrent_bias = gru_biases(bias, reset_after=reset_after)
-
-    def step(x_t, h):
-        (h,) = h
-        x_z, x_r, x_h = np.split(x_t @ kernel + input_bias, 3, axis=-1)
-        if reset_after:
-            h_z, h_r, h_h = np.split(h @ recurrent_kernel + recurrent_bias, 3, axis=-1)
-            z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
-            candidate = np.tanh(x_h + r * h_h)
-        else:
-            h_z, h_r = np.split(h @ recurrent_kernel[:, : 2 * u], 2, axis=-1)
-            z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
-            candidate = np.tanh(x_h + (r * h) @ recurrent_kernel[:, 2 * u :])
-        h = z * h + (1.0 - z) * candidate
-        return h, (h,)
-
-    return _run(step, x, u, n_states=1, **options)
+    return layer("gru", x, kernel, recurrent_kernel, bias, **options)
 
 
 def lstm(x, kernel, recurrent_kernel, bias=None, **options):
     """i, f, o = sigmoid(...); c = f c_{t-1} + i tanh(...); h = o tanh(c). States are (h, c)."""
-    u = _check_weights("lstm", x, kernel, recurrent_kernel, bias, gates=4)
-    b = 0.0 if bias is None else bias
-
-    def step(x_t, states):
-        h, c = states
-        i, f, g, o = np.split(x_t @ kernel + h @ recurrent_kernel + b, 4, axis=-1)
-        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-        h = sigmoid(o) * np.tanh(c)
-        return h, (h, c)
-
-    return _run(step, x, u, n_states=2, **options)
+    return layer("lstm", x, kernel, recurrent_kernel, bias, **options)
 
 
 def unrolled_simple_rnn(x, kernel, recurrent_kernel, bias=None):
@@ -85,7 +66,8 @@ def unrolled_simple_rnn(x, kernel, recurrent_kernel, bias=None):
     whence the parameter count u*(d+u+1). The U rows connect the units of one layer to each other.
     Returns every layer's output, (batch, time, u).
     """
-    u = _check_weights("unrolled_simple_rnn", x, kernel, recurrent_kernel, bias, gates=1)
+    kernel, recurrent_kernel, bias = check_weights(cell_facts("simple"), x, kernel, recurrent_kernel, bias)
+    u = recurrent_kernel.shape[0]
     shared = np.concatenate([kernel, recurrent_kernel], axis=0)  # (d+u, u)
     b = np.zeros(u) if bias is None else bias
     layers = [lambda inputs: np.tanh(inputs @ shared + b)] * x.shape[1]  # T layers, one set of weights
@@ -109,14 +91,14 @@ def bidirectional(
     initial_state=None,
     **options,
 ):
-    """What keras.layers.Bidirectional(layer) returns, layer being simple_rnn, gru or lstm; forward and backward
+    """What keras.layers.Bidirectional(layer) returns, layer being function(cell) (or simple_rnn, ...); forward and backward
     are (kernel, recurrent_kernel, bias or None), initial_state the forward states then the backward ones.
 
     As in Keras: the backward sequence comes back in time order, with return_sequences masked steps output zeros,
     merge_mode None gives [forward, backward], and return_state appends forward, then backward states.
     """
     if not callable(layer):
-        raise TypeError(f"layer must be simple_rnn, gru or lstm (a function), got {type(layer).__name__}")
+        raise TypeError(f"layer must be a reference layer function (function(cell)), got {type(layer).__name__}")
     if merge_mode not in MERGE_MODES + (None,):
         raise ValueError(f"merge_mode must be one of {MERGE_MODES + (None,)}, got {merge_mode!r}")
     for name in ("go_backwards", "zero_output_for_mask"):
@@ -150,30 +132,61 @@ def stack(x, layers: Sequence[Callable], *, mask=None):
     return top(x, mask=mask)
 
 
-def _check_weights(name, x, kernel, recurrent_kernel, bias, *, gates, reset_after=False) -> int:
-    x, kernel, recurrent_kernel = np.asarray(x), np.asarray(kernel), np.asarray(recurrent_kernel)
-    if x.ndim != 3:
-        raise ValueError(f"{name}: x must be (batch, time, features), got shape {x.shape}")
-    if recurrent_kernel.ndim != 2 or recurrent_kernel.shape[1] != gates * recurrent_kernel.shape[0]:
-        raise ValueError(f"{name}: recurrent_kernel must be (units, {gates} * units), got {recurrent_kernel.shape}")
-    u = recurrent_kernel.shape[0]
-    if kernel.shape != (x.shape[2], gates * u):
-        raise ValueError(
-            f"{name}: kernel must be (features, {gates} * units) = {(x.shape[2], gates * u)}, got {kernel.shape}"
-        )
+def check_weights(facts: Cell, x, kernel, recurrent_kernel, bias, **cell_options) -> tuple:
+    """The weights as float64 arrays if their shapes fit x and each other (Keras's layout), else a ValueError."""
+    name, rank, gates = facts.name, facts.rank, facts.gate_count
+    x, kernel, recurrent_kernel = (np.asarray(a, dtype=np.float64) for a in (x, kernel, recurrent_kernel))
+    if x.ndim != 3 + rank:
+        axes = "features" if rank == 0 else f"{rank} spatial axes and channels"
+        raise ValueError(f"{name}: x must be (batch, time, {axes}), got shape {x.shape}")
+    kernel_size = recurrent_kernel.shape[:rank]
+    if recurrent_kernel.ndim != 2 + rank or recurrent_kernel.shape[-1] != gates * recurrent_kernel.shape[-2]:
+        inner = "units" if rank == 0 else "*kernel_size, filters"
+        raise ValueError(f"{name}: recurrent_kernel must be ({inner}, {gates} * units), got {recurrent_kernel.shape}")
+    u = recurrent_kernel.shape[-2]
+    first = cell_options.get("data_format") == "channels_first"
+    features = x.shape[2] if first else x.shape[-1]
+    expected = facts.weight_shapes(input_size=features, units=u, use_bias=bias is not None, **cell_options)
+    if rank:
+        expected["kernel"] = (*kernel_size, features, gates * u)  # the kernel_size the weights have
+    if kernel.shape != expected["kernel"]:
+        inner = "features" if rank == 0 else "*kernel_size, channels"
+        raise ValueError(f"{name}: kernel must be ({inner}, {gates} * units) = {expected['kernel']}, got {kernel.shape}")
     if bias is not None:
-        expected = (2, gates * u) if reset_after else (gates * u,)
-        if np.shape(bias) != expected:
-            raise ValueError(f"{name}: bias must be {expected}, got {np.shape(bias)}")
-    return u
+        bias = np.asarray(bias, dtype=np.float64)
+        if bias.shape != expected["bias"]:
+            raise ValueError(f"{name}: bias must be {expected['bias']}, got {bias.shape}")
+    return kernel, recurrent_kernel, bias
+
+
+def loop_inputs(facts: Cell, steps, x, *, initial_state=None, mask=None) -> tuple:
+    """x (float64), the initial states (zeros by default) and the mask (bool or None), checked as Keras takes them."""
+    x = np.asarray(x, dtype=np.float64)
+    batch, time = x.shape[:2]
+    if time == 0:
+        raise ValueError("x must have at least one time step (Keras refuses time = 0 on every backend)")
+    zeros = steps.zero_states(x[:, 0])
+    if initial_state is None:
+        states = zeros
+    else:
+        states = check_initial_state(initial_state, names=facts.states, shape=zeros[0].shape)
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != (batch, time):
+            raise ValueError(f"mask must be (batch, time) = {(batch, time)}, got {mask.shape}")
+    return x, states, mask
+
+
+def step_mask(mask, t: int, like: np.ndarray):
+    """mask[:, t] shaped to broadcast against a state like `like`: (batch, 1, ...)."""
+    return mask[:, t].reshape(mask.shape[0], *(1,) * (like.ndim - 1))
 
 
 def _run(
-    step,
+    facts: Cell,
+    steps,
     x,
-    u,
     *,
-    n_states,
     return_sequences=False,
     return_state=False,
     go_backwards=False,
@@ -181,44 +194,35 @@ def _run(
     mask=None,
     zero_output_for_mask=False,
 ):
-    """Scan `step` over time like keras.layers.RNN: the output, or [output, *states] with return_state."""
-    x = np.asarray(x, dtype=np.float64)
-    batch, time = x.shape[:2]
-    if time == 0:
-        raise ValueError("x must have at least one time step (Keras refuses time = 0 on every backend)")
-    if initial_state is None:
-        states = tuple(np.zeros((batch, u)) for _ in range(n_states))
-    else:
-        states = _check_initial_state(initial_state, n_states=n_states, shape=(batch, u))
-    if mask is not None:
-        mask = np.asarray(mask, dtype=bool)
-        if mask.shape != (batch, time):
-            raise ValueError(f"mask must be (batch, time) = {(batch, time)}, got {mask.shape}")
-    steps = range(time - 1, -1, -1) if go_backwards else range(time)
-    output = np.zeros((batch, u))  # what a masked first step repeats
+    """Scan the cell's step over time like keras.layers.RNN: the output, or [output, *states] with return_state."""
+    x, states, mask = loop_inputs(facts, steps, x, initial_state=initial_state, mask=mask)
+    time = x.shape[1]
+    order = range(time - 1, -1, -1) if go_backwards else range(time)
+    output = np.zeros_like(states[0])  # what a masked first step repeats
     outputs = []
-    for t in steps:
-        new_output, new_states = step(x[:, t], states)
+    for t in order:
+        new_states, _ = steps.step(x[:, t], states)
         if mask is None:
-            output, states = new_output, new_states
+            output, states = new_states[0], new_states
         else:
-            keep = mask[:, t, None]  # (batch, 1)
-            output = np.where(keep, new_output, 0.0 if zero_output_for_mask else output)
+            keep = step_mask(mask, t, output)  # (batch, 1, ...)
+            output = np.where(keep, new_states[0], 0.0 if zero_output_for_mask else output)
             states = tuple(np.where(keep, new, old) for new, old in zip(new_states, states, strict=True))
         outputs.append(output)
-    result = np.stack(outputs, axis=1) if return_sequences else output  # (batch, time, u) or (batch, u)
+    result = np.stack(outputs, axis=1) if return_sequences else output  # (batch, time, *u) or (batch, *u)
     return [result, *states] if return_state else result
 
 
-def _check_initial_state(initial_state, *, n_states: int, shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
-    """As Keras takes it: a list of n_states arrays, or (one state only) a single array."""
+def check_initial_state(initial_state, *, names: tuple[str, ...], shape: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """As Keras takes it: a list of one array per state (names), or (one state only) a single array."""
+    n_states = len(names)
     if isinstance(initial_state, (list, tuple)):
         given = list(initial_state)
     elif n_states == 1:
         given = [initial_state]
     else:
         raise ValueError(
-            f"initial_state must be a list of {n_states} arrays of shape {shape} (h, c), "
+            f"initial_state must be a list of {n_states} arrays of shape {shape} ({', '.join(names)}), "
             f"got a single {type(initial_state).__name__} of shape {np.shape(initial_state)}"
         )
     states = tuple(np.asarray(s, dtype=np.float64) for s in given)

@@ -12,10 +12,10 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from rnncheck.cells import CELL_NAMES, MERGE_MODES
+from rnncheck.cells import SEQUENCE_CELLS, MERGE_MODES
 from rnncheck.cells import cell as cell_facts
 
-cells = st.sampled_from(CELL_NAMES)
+cells = st.sampled_from(SEQUENCE_CELLS)
 merge_modes = st.sampled_from(MERGE_MODES)
 sizes = st.integers(min_value=1, max_value=512)
 
@@ -225,7 +225,7 @@ def _sequence_cases(draw, *, cell, max_batch, max_time, max_input_size, max_unit
     batch, time = draw(st.integers(1, max_batch)), draw(st.integers(1, max_time))
     d, u = draw(st.integers(1, max_input_size)), draw(st.integers(1, max_units))
     facts = cell_facts(cell)
-    gu = facts.gates * u
+    gu = facts.gate_count * u
     reset_after = _gru_option(draw, cell)
     use_bias = draw(st.booleans()) if options else True
     bias_shape = (2, gu) if cell == "gru" and reset_after else (gu,)
@@ -436,7 +436,7 @@ def torch_cases_with_bias_hh(**bounds):
 @st.composite
 def _torch_cases_with_bias_hh(draw, cases) -> tuple[TorchStackCase, dict[str, np.ndarray]]:
     case = draw(cases)
-    gates_times_units = cell_facts(case.cell).gates * case.units
+    gates_times_units = cell_facts(case.cell).gate_count * case.units
     names = [f"bias_hh_l{k}{suffix}" for k in range(case.num_layers) for suffix in ("", "_reverse")[: case.directions]]
     values = {name: draw(float32_arrays((gates_times_units,)), label=name) for name in names} if case.use_bias else {}
     return case, values
@@ -616,7 +616,7 @@ MERGE_MODES_AND_NONE = MERGE_MODES + (None,)  # None: Bidirectional returns [for
 
 def _direction_weights(draw, cell: str, *, input_size: int, units: int, use_bias: bool, reset_after: bool) -> tuple:
     """(kernel, recurrent_kernel, bias or None) of one direction, in Keras's layout."""
-    gu = cell_facts(cell).gates * units
+    gu = cell_facts(cell).gate_count * units
     bias_shape = (2, gu) if cell == "gru" and reset_after else (gu,)
     return (
         draw(float32_arrays((input_size, gu))),

@@ -15,7 +15,6 @@ from tests.strategies import BidirectionalCase, StackCase, StackedLayer, bidirec
 
 # Keras computes in float32, the reference in float64; at most 3 layers of 6 units over 6 steps.
 FLOAT32_TOLERANCE = dict(rtol=1e-5, atol=1e-5)
-REFERENCE = {"simple": reference.simple_rnn, "gru": reference.gru, "lstm": reference.lstm}
 UNROLL = pytest.mark.parametrize("unroll", [False, True], ids=["loop", "unroll"])
 
 
@@ -37,7 +36,7 @@ def keras_outputs(case: BidirectionalCase, *, unroll: bool) -> list[np.ndarray]:
 
 
 def reference_outputs(case: BidirectionalCase, loop=divergences.as_documented) -> list[np.ndarray]:
-    layer = loop(REFERENCE[case.cell])
+    layer = loop(reference.function(case.cell))
     return listed(reference.bidirectional(layer, case.x, case.forward, case.backward, **case.reference_options))
 
 
@@ -97,7 +96,7 @@ def keras_stack_outputs(case: StackCase, *, unroll: bool) -> list[np.ndarray]:
 
 def reference_layer(layer: StackedLayer, loop, **options):
     """layer as rnncheck.reference.stack calls it: layer(x, mask=..., return_sequences=...)."""
-    run = loop(REFERENCE[layer.cell])
+    run = loop(reference.function(layer.cell))
     if layer.cell == "gru":
         options["reset_after"] = layer.reset_after
     if layer.backward is None:

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from rnncheck.frameworks import KERAS_BACKENDS
 from rnncheck.config import BACKEND_LIMITS, CLASSIC, GATE, PRESETS, TrainConfig, for_backend
 
 BAD_VALUES = [
@@ -41,7 +42,7 @@ def test_decay_steps_count_every_optimizer_step():
 
 
 @pytest.mark.parametrize("name", PRESETS)
-@pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
+@pytest.mark.parametrize("backend", KERAS_BACKENDS)
 def test_presets_adapt_only_what_a_backend_cannot_run(name, backend):
     adapted = for_backend(PRESETS[name], backend)
     changed = {

@@ -30,7 +30,6 @@ def with_torch():
 
 # Both frameworks compute in float32 (the reference in float64): at most 3 layers of 5 units over 5 steps.
 FLOAT32_TOLERANCE = dict(rtol=1e-5, atol=1e-5)
-REFERENCE = {"simple": reference.simple_rnn, "gru": reference.gru, "lstm": reference.lstm}
 
 
 def _pin(cell, *, layers=1, bidirectional=False, use_bias=True, initial_state=False, activation="tanh"):
@@ -43,8 +42,8 @@ def _pin(cell, *, layers=1, bidirectional=False, use_bias=True, initial_state=Fa
     for k in range(layers):
         layer = []
         for _ in range(directions):
-            layer += [draw(d if k == 0 else directions * u, facts.gates * u), draw(u, facts.gates * u)]
-            layer += [draw(*((2, 3 * u) if cell == "gru" else (facts.gates * u,)))] if use_bias else []
+            layer += [draw(d if k == 0 else directions * u, facts.gate_count * u), draw(u, facts.gate_count * u)]
+            layer += [draw(*((2, 3 * u) if cell == "gru" else (facts.gate_count * u,)))] if use_bias else []
         weights.append(tuple(layer))
     states = None
     if initial_state:
@@ -126,7 +125,7 @@ def torch_outputs(case: TorchStackCase, state_dict: dict[str, np.ndarray]) -> li
 
 
 def reference_outputs(case: TorchStackCase) -> list[np.ndarray]:
-    layer = REFERENCE[case.cell]
+    layer = reference.function(case.cell)
     y, states = case.x, []
     for k, weights in enumerate(case.weights):
         per_direction = len(weights) // case.directions

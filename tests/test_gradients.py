@@ -34,7 +34,6 @@ FD_TOLERANCE = dict(rtol=1e-6, atol=1e-6)  # atol is multiplied by G
 GRADIENT_TOLERANCE = dict(rtol=1e-4, atol=1e-5)
 # The forward in float32 against float64, as tests/test_reference.py's FLOAT32_TOLERANCE (at most 6 units, 6 steps).
 FORWARD_TOLERANCE = dict(rtol=1e-5, atol=1e-5)
-REFERENCE = {"simple": reference.simple_rnn, "gru": reference.gru, "lstm": reference.lstm}
 
 
 def weights_of(case: SequenceCase) -> list[np.ndarray]:
@@ -75,7 +74,7 @@ def finite_differences(gradient_case: GradientCase) -> list[np.ndarray]:
     arrays += states
 
     def loss() -> float:
-        output = REFERENCE[case.cell](*arrays[:n], **{**options, "initial_state": arrays[n:]})
+        output = reference.function(case.cell)(*arrays[:n], **{**options, "initial_state": arrays[n:]})
         return float(np.sum(output * gradient_case.d_output))
 
     result = []
@@ -160,7 +159,7 @@ def keras_forward(gradient_case: GradientCase, *, unroll: bool) -> list[np.ndarr
 def assert_forward_runs(gradient_case: GradientCase, *, unroll: bool, loop: divergences.Loop) -> None:
     """Keras's forward is the reference run through `loop`: the function whose gradient the backend computes."""
     case = gradient_case.case
-    expected = loop(REFERENCE[case.cell])(case.x, *weights_of(case), return_state=True, **gradient_case.options)
+    expected = loop(reference.function(case.cell))(case.x, *weights_of(case), return_state=True, **gradient_case.options)
     for a, e in zip(keras_forward(gradient_case, unroll=unroll), expected, strict=True):
         assert a.shape == e.shape
         np.testing.assert_allclose(a, e, **FORWARD_TOLERANCE)
@@ -351,7 +350,7 @@ def test_row_gradient_norms_are_bptt_through_the_softmax_head(head_case):
     model = keras.Sequential([keras.Input((time, d)), recurrent, head])
     head.set_weights([head_kernel, np.zeros(classes, np.float32)])
 
-    h = REFERENCE[case.cell](case.x, *weights_of(case), **options)  # (batch, u)
+    h = reference.function(case.cell)(case.x, *weights_of(case), **options)  # (batch, u)
     logits = h @ head_kernel
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)

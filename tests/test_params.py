@@ -7,7 +7,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from rnncheck.cells import CELL_NAMES, MERGE_MODES
+from rnncheck.cells import SEQUENCE_CELLS, MERGE_MODES
 from rnncheck.cells import cell as cell_facts
 from rnncheck.params import dense_params, model_params, recurrent_params, stack_params
 from tests.layers import keras_cell, keras_layer
@@ -66,7 +66,7 @@ def test_bidirectional_stack_feeds_merged_size_to_next_layer(merge_mode, second_
 def test_torch_convention_adds_one_bias_vector_per_gate(cell, input_size, units):
     keras_counts = recurrent_params(cell, input_size=input_size, units=units)
     torch_counts = recurrent_params(cell, input_size=input_size, units=units, framework="torch")
-    gates = cell_facts(cell).gates
+    gates = cell_facts(cell).gate_count
     extra_keras_bias = gates * units if cell == "gru" else 0  # Keras's GRU already has two
     assert torch_counts.total - keras_counts.total == gates * units - extra_keras_bias
 
@@ -103,7 +103,7 @@ def assert_params_match_keras(spec: LayerSpec) -> None:
 # Every structure a LayerSpec can take, as a stack of two: cell, bias, GRU mode, plain or each merge mode.
 STRUCTURES = [
     LayerSpec(cell, 3, (4, 5), use_bias, reset_after, bidirectional=merge is not None, merge_mode=merge or "concat")
-    for cell in CELL_NAMES
+    for cell in SEQUENCE_CELLS
     for use_bias in (True, False)
     for reset_after in ((True, False) if cell == "gru" else (True,))
     for merge in (None, *MERGE_MODES)

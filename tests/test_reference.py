@@ -18,7 +18,6 @@ from tests.strategies import SequenceCase, past_changes, sequence_cases
 
 # Keras computes in float32, the reference in float64; sizes here are at most 6 units over 6 steps.
 FLOAT32_TOLERANCE = dict(rtol=1e-5, atol=1e-5)
-REFERENCE = {"simple": reference.simple_rnn, "gru": reference.gru, "lstm": reference.lstm}
 
 
 def keras_outputs(case: SequenceCase, *, unroll: bool) -> list[np.ndarray]:
@@ -29,7 +28,7 @@ def keras_outputs(case: SequenceCase, *, unroll: bool) -> list[np.ndarray]:
 
 def reference_outputs(case: SequenceCase, loop=divergences.as_documented) -> list[np.ndarray]:
     """[output, *final_states] by the reference (or, for a recorded divergence, by that backend's loop)."""
-    return loop(REFERENCE[case.cell])(
+    return loop(reference.function(case.cell))(
         case.x, case.kernel, case.recurrent_kernel, case.bias, return_state=True, **case.reference_options
     )
 
@@ -77,7 +76,7 @@ def test_masked_first_step_outputs_zeros_but_keeps_the_initial_state():
 def test_single_array_initial_state_is_the_one_state(case):
     # Keras takes layer(x, initial_state=h0) for SimpleRNN and GRU; so does the reference.
     h0 = np.full((case.x.shape[0], case.units), 0.25)
-    function, options = REFERENCE[case.cell], {"reset_after": case.reset_after} if case.cell == "gru" else {}
+    function, options = reference.function(case.cell), {"reset_after": case.reset_after} if case.cell == "gru" else {}
     single = function(case.x, case.kernel, case.recurrent_kernel, case.bias, initial_state=h0, **options)
     listed = function(case.x, case.kernel, case.recurrent_kernel, case.bias, initial_state=[h0], **options)
     np.testing.assert_array_equal(single, listed)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from rnncheck.cells import CELL_NAMES
+from rnncheck.cells import SEQUENCE_CELLS
 from rnncheck.shapes import output_shapes
 from tests.layers import as_numpy, keras_layer
 from tests.strategies import ShapeCase, shape_cases
@@ -24,7 +24,7 @@ def test_output_and_state_shapes_match_keras(case):
 
 
 def test_lstm_returns_two_states_and_the_others_one():
-    counts = {cell: len(output_shapes(cell, batch=1, time=1, units=1, return_state=True)) - 1 for cell in CELL_NAMES}
+    counts = {cell: len(output_shapes(cell, batch=1, time=1, units=1, return_state=True)) - 1 for cell in SEQUENCE_CELLS}
     assert counts == {"simple": 1, "gru": 1, "lstm": 2}
 
 
@@ -43,7 +43,7 @@ def test_model_on_open_time_axis_accepts_any_length(any_length_model, batch, tim
     assert tuple(any_length_model(np.zeros((batch, time, 3), np.float32)).shape) == (batch, 10)
 
 
-@pytest.mark.parametrize("cell", CELL_NAMES)
+@pytest.mark.parametrize("cell", SEQUENCE_CELLS)
 def test_stacking_needs_return_sequences_below_the_top(cell):
     x = np.zeros((2, 7, 3), np.float32)
     below = keras_layer(cell, units=4, input_size=3, return_sequences=True)

@@ -25,7 +25,7 @@ def test_shape_cases_respect_max_size(case):
 @given(case=sequence_cases(max_batch=2, max_time=3, max_input_size=4, max_units=5))
 def test_sequence_cases_have_consistent_shapes(case):
     batch, time, d = case.x.shape
-    gates, states = cell_facts(case.cell).gates, len(cell_facts(case.cell).states)
+    gates, states = cell_facts(case.cell).gate_count, len(cell_facts(case.cell).states)
     assert batch <= 2 and time <= 3 and d <= 4 and case.units <= 5
     assert case.kernel.shape == (d, gates * case.units)
     assert case.recurrent_kernel.shape == (case.units, gates * case.units)
