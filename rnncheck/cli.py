@@ -134,7 +134,7 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(func=run_conform)
     c.add_argument("--backends", nargs="+", choices=KERAS_BACKENDS, help="default: every backend that is installed")
     c.add_argument(
-        "--tests", type=existing_path, metavar="PATH", help="the suite's tests/ folder (default: the checkout's)"
+        "--tests", type=existing_path, metavar="PATH", help="a suite's folder (default: the one shipped in rnncheck, rnncheck/conformance)"
     )
     c.add_argument("--require-installed", action="store_true", help="a missing backend or library is a failure (CI)")
     c.add_argument("--json", action="store_true")

@@ -1,8 +1,10 @@
-"""rnncheck conform: the property suite once per Keras backend, each in its own process, as a matrix.
+"""rnncheck conform: the conformance suite once per Keras backend, each in its own process, as a matrix.
 
-Each backend runs `pytest` on the suite's tests/ folder with KERAS_BACKEND set, writing JUnit XML; every test
-ends as passed, a known divergence (a strict xfail from tests/divergences.py) or FAILED (a failure, an error, or
-a strict xfail that passed: a divergence fixed upstream). The suite lives in the source tree, beside the package.
+Each backend runs `pytest` on the suite shipped in the package (rnncheck/conformance, the same files in a checkout
+and in an installed wheel) with KERAS_BACKEND set, writing JUnit XML; every test ends as passed, a known
+divergence (a strict xfail from rnncheck/conformance/divergences.py) or FAILED (a failure, an error, or a strict
+xfail that passed: a divergence fixed upstream). The run names its plugins and options itself, so a checkout's
+configuration and an empty folder give the same run.
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ STATUSES = ("passed", "divergence", "failed", "skipped")
 class Outcome:
     """How one test ended on one backend."""
 
-    test: str  # pytest's node id: tests/test_params.py::test_recurrent_params_match_keras
+    test: str  # pytest's node id: conformance/test_params.py::test_recurrent_params_match_keras
     status: str  # one of STATUSES
     message: str = ""  # the divergence's reason, the failure's first line, the skip's reason
 
     @property
     def group(self) -> str:
-        """The matrix row: the test file without tests/test_ and .py."""
+        """The matrix row: the test file without its folder, test_ and .py."""
         return Path(self.test.split("::")[0]).stem.removeprefix("test_")
 
 
@@ -91,14 +93,20 @@ def installed(backend: str) -> bool:
 
 
 def suite_folder() -> Path:
-    """tests/ of the source tree this package was installed from (a checkout, or an editable install)."""
-    folder = Path(__file__).resolve().parent.parent / "tests"
-    if not (folder / "conftest.py").is_file() and not (folder.parent / "conftest.py").is_file():
-        raise ValueError(
-            f"rnncheck conform runs the test suite of a source checkout, and there is none at {folder}: "
-            "clone the repository and install it with pip install -e, or pass --tests PATH"
-        )
-    return folder
+    """The conformance suite shipped in this package."""
+    from rnncheck.conformance import FOLDER
+
+    return FOLDER
+
+
+def workers() -> int:
+    """pytest-xdist workers for a run: one per core, at most 4 (each imports TensorFlow, ~4 s); 0 on one core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(cores, 4) if cores > 1 else 0
+
+
+# Named, not autoloaded: the same plugins in a checkout and an installed environment. Whole files per worker.
+PLUGINS = ["--disable-plugin-autoload", "-p", "xdist", "-p", "hypothesispytest", "-p", "rnncheck.conformance.plugin"]
 
 
 def run_backend(backend: str, *, tests: Path, pytest_args: list[str], require_installed: bool = False) -> BackendRun:
@@ -111,6 +119,7 @@ def run_backend(backend: str, *, tests: Path, pytest_args: list[str], require_in
     with tempfile.TemporaryDirectory() as folder:
         junit = Path(folder) / "junit.xml"
         command = [sys.executable, "-m", "pytest", str(tests), "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
+        command += PLUGINS + [f"--rootdir={tests.parent}", "-n", str(workers()), "--dist", "loadfile"]
         start = time.perf_counter()
         completed = subprocess.run(
             command + pytest_args, cwd=tests.parent, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL
@@ -148,7 +157,8 @@ def read_junit(path: Path) -> tuple[Outcome, ...]:
 
 
 def node_id(case) -> str:
-    """tests.test_params + test_x[a] -> tests/test_params.py::test_x[a] (JUnit keeps classes in classname)."""
+    """conformance.test_params + test_x[a] -> conformance/test_params.py::test_x[a] (JUnit keeps classes in
+    classname)."""
     parts = case.get("classname", "").split(".")
     module = next((i for i in range(len(parts), 0, -1) if parts[i - 1].startswith("test_")), len(parts))
     path = "/".join(parts[:module]) + ".py"

@@ -265,7 +265,7 @@ def test_convert_refuses_a_file_that_is_not_a_keras_model(capsys, tmp_path):
 
 
 def test_params_verify_agrees_with_torch(capsys):
-    from tests.backends import require
+    from rnncheck.conformance.backends import require
 
     require("torch")
     argv = ["--framework", "torch", "--cell", "lstm", "--input-size", "28", "--units", "64", "--proj-size", "16"]

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from rnncheck.cells import SEQUENCE_CELLS
 from rnncheck.shapes import output_shapes
-from tests.layers import as_numpy, keras_layer
-from tests.strategies import ShapeCase, shape_cases
+from rnncheck.conformance.layers import as_numpy, keras_layer
+from rnncheck.conformance.strategies import ShapeCase, shape_cases
 
 
 @given(case=shape_cases())

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import pytest
 
-from tests.strategies import BidirectionalCase, GradientCase, SequenceCase, StackCase, StackedLayer
+from rnncheck.conformance.strategies import BidirectionalCase, GradientCase, SequenceCase, StackCase, StackedLayer
 
 Loop = Callable[[Callable], Callable]  # a reference layer function -> that layer as one backend's loop runs it
 

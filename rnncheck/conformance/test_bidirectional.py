@@ -9,9 +9,9 @@ import pytest
 from hypothesis import example, given
 
 from rnncheck import reference
-from tests import divergences
-from tests.layers import as_numpy, keras_layer
-from tests.strategies import BidirectionalCase, StackCase, StackedLayer, bidirectional_cases, stack_cases
+from rnncheck.conformance import divergences
+from rnncheck.conformance.layers import as_numpy, keras_layer
+from rnncheck.conformance.strategies import BidirectionalCase, StackCase, StackedLayer, bidirectional_cases, stack_cases
 
 # Keras computes in float32, the reference in float64; at most 3 layers of 6 units over 6 steps.
 FLOAT32_TOLERANCE = dict(rtol=1e-5, atol=1e-5)

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from rnncheck import reference
 from rnncheck.params import recurrent_params
-from tests import divergences
-from tests.layers import as_numpy, keras_layer
-from tests.strategies import SequenceCase, past_changes, sequence_cases
+from rnncheck.conformance import divergences
+from rnncheck.conformance.layers import as_numpy, keras_layer
+from rnncheck.conformance.strategies import SequenceCase, past_changes, sequence_cases
 
 # Keras computes in float32, the reference in float64; sizes here are at most 6 units over 6 steps.
 FLOAT32_TOLERANCE = dict(rtol=1e-5, atol=1e-5)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 
 from rnncheck.cells import cell as cell_facts
-from tests.strategies import layer_specs, past_changes, sequence_cases, shape_cases, softmax_head_cases
+from rnncheck.conformance.strategies import layer_specs, past_changes, sequence_cases, shape_cases, softmax_head_cases
 
 
 @given(spec=layer_specs(min_depth=1, max_depth=3))

@@ -15,9 +15,9 @@ from rnncheck import reference
 from rnncheck.cells import cell as cell_facts
 from rnncheck.convert import dense_to_linear, keras_to_torch, torch_to_keras
 from rnncheck.export import convert_keras_file
-from tests.backends import require
-from tests.layers import as_numpy, keras_layer
-from tests.strategies import TorchStackCase, torch_cases_with_bias_hh, torch_stack_cases
+from rnncheck.conformance.backends import require
+from rnncheck.conformance.layers import as_numpy, keras_layer
+from rnncheck.conformance.strategies import TorchStackCase, torch_cases_with_bias_hh, torch_stack_cases
 
 # The conversion and the export need no torch; the tests that run a torch module use this fixture.
 

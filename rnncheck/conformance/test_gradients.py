@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from rnncheck import autodiff, gradients, reference
 from rnncheck.params import model_params
-from tests import divergences
-from tests.layers import as_numpy, keras_layer
-from tests.strategies import (
+from rnncheck.conformance import divergences
+from rnncheck.conformance.layers import as_numpy, keras_layer
+from rnncheck.conformance.strategies import (
     GradientCase,
     SequenceCase,
     gradient_cases,

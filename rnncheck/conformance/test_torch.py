@@ -7,8 +7,8 @@ from hypothesis import example, given
 
 from rnncheck.cells import cell as cell_facts
 from rnncheck.params import torch_params
-from tests.backends import require
-from tests.strategies import TorchSpec, torch_specs
+from rnncheck.conformance.backends import require
+from rnncheck.conformance.strategies import TorchSpec, torch_specs
 
 # torch is imported by the first test that needs it, not at collection: ~2 s on every xdist worker otherwise.
 

@@ -1,0 +1,29 @@
+"""The suite's own set-up, wherever it runs (a checkout, an installed wheel): profiles, warnings, a fresh session."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is first imported
+
+import pytest  # noqa: E402
+
+from rnncheck.conformance import profiles  # noqa: E402
+from rnncheck.conformance.fixtures import fresh_keras_session  # noqa: E402, F401  (autouse)
+
+profiles.register()
+
+# Run from an installed package there is no project configuration: the suite brings the lines it needs.
+WARNINGS = (
+    "error",
+    # Keras's model.save() (and get_weights() on jax and torch) call np.array(tensor) on tensors whose __array__
+    # takes no copy= keyword, which NumPy 2.4 deprecates: Keras's code, not ours (ours reads tensors with np.asarray).
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning:keras",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    present = config.getini("filterwarnings")
+    for line in WARNINGS:
+        if line not in present:
+            config.addinivalue_line("filterwarnings", line)

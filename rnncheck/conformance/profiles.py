@@ -1,0 +1,51 @@
+"""Hypothesis profiles of the suite (pick one with Hypothesis's own --hypothesis-profile=NAME):
+    dev   the default on a workstation: quick, randomized
+    ci    Hypothesis's built-in one (derandomized, no deadline, no database), loaded where Hypothesis detects CI
+    fuzz  thousands of random examples per property; run it in parallel with pytest -n auto
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+from hypothesis.database import (
+    DirectoryBasedExampleDatabase,
+    GitHubArtifactDatabase,
+    MultiplexedDatabase,
+    ReadOnlyDatabase,
+)
+
+_registered = False
+
+
+def example_database(*, in_ci: bool):
+    """Where failing examples are kept: .hypothesis/examples, and on a developer's machine (RNNCHECK_SHARED_DB set
+    to owner/repo, GITHUB_TOKEN set) also, read-only, the nightly fuzz job's for this backend."""
+    local = DirectoryBasedExampleDatabase(".hypothesis/examples")
+    shared = os.environ.get("RNNCHECK_SHARED_DB")
+    if in_ci or not shared:  # CI writes its own; the fuzz workflow uploads it
+        return local
+    owner, _, repo = shared.partition("/")
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    name = f"hypothesis-example-db-{backend}"
+    nightly = GitHubArtifactDatabase(owner, repo, artifact_name=name, path=f".hypothesis/github-artifacts/{name}")
+    return MultiplexedDatabase(local, ReadOnlyDatabase(nightly))
+
+
+def register() -> None:
+    """Register dev, ci (50 examples) and fuzz, and load ci where Hypothesis detected CI, else dev. Once a process:
+    a later call keeps what was loaded (a --hypothesis-profile given to pytest, say)."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    # Hypothesis has already loaded its built-in "ci" profile if it detected a CI system (CI, GITHUB_ACTIONS, ...).
+    in_ci = settings.get_current_profile_name() == "ci"
+    database = example_database(in_ci=in_ci)
+    settings.register_profile("dev", max_examples=30, deadline=None, database=database)
+    settings.register_profile("ci", parent=settings.get_profile("ci"), max_examples=50)
+    settings.register_profile(
+        "fuzz", max_examples=2_000, deadline=None, database=database, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.load_profile("ci" if in_ci else "dev")
