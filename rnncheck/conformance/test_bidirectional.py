@@ -9,12 +9,12 @@ import pytest
 from hypothesis import example, given
 
 from rnncheck import reference
+from rnncheck.cells import cell as cell_facts
 from rnncheck.conformance import divergences
+from rnncheck.conformance.harness import assert_outputs_close, output_names
 from rnncheck.conformance.layers import as_numpy, keras_layer
 from rnncheck.conformance.strategies import BidirectionalCase, StackCase, StackedLayer, bidirectional_cases, stack_cases
 
-# Keras computes in float32, the reference in float64; at most 3 layers of 6 units over 6 steps.
-FLOAT32_TOLERANCE = dict(rtol=1e-5, atol=1e-5)
 UNROLL = pytest.mark.parametrize("unroll", [False, True], ids=["loop", "unroll"])
 
 
@@ -22,11 +22,16 @@ def listed(returned) -> list[np.ndarray]:
     return list(returned) if isinstance(returned, list) else [returned]
 
 
-def assert_all_close(actual: list[np.ndarray], expected: list[np.ndarray]) -> None:
-    assert len(actual) == len(expected)
-    for a, e in zip(actual, expected, strict=True):
-        assert a.shape == e.shape
-        np.testing.assert_allclose(a, e, **FLOAT32_TOLERANCE)
+def assert_bidirectional_close(actual, expected, arguments) -> None:
+    """Keras's Bidirectional (at most 6 units over 6 steps) against the reference, each output named."""
+    case = arguments["case"]
+    names = output_names(cell_facts(case.cell).states, count=len(expected), directions=2, merged=case.merge_mode is not None)
+    assert_outputs_close(actual, expected, names=names, case=arguments)
+
+
+def assert_stack_close(actual, expected, arguments) -> None:
+    """A stack's top output (at most 3 layers of 4 units over 5 steps) against the reference's."""
+    assert_outputs_close(actual, expected, names=[f"output of layer {len(arguments['case'].layers) - 1}"], case=arguments)
 
 
 def keras_outputs(case: BidirectionalCase, *, unroll: bool) -> list[np.ndarray]:
@@ -50,28 +55,22 @@ BY_HAND = BidirectionalCase(
 )
 
 
+BIDIRECTIONAL_MATCHES_REFERENCE = divergences.Property(
+    "test_bidirectional_matches_reference",
+    actual=lambda case, unroll: keras_outputs(case, unroll=unroll),
+    expected=lambda loop, case, unroll: reference_outputs(case, loop),
+    compare=assert_bidirectional_close,
+)
+
+
 @UNROLL
 @given(case=bidirectional_cases())
 @example(case=BY_HAND)
 def test_bidirectional_matches_reference(case, unroll):
-    divergences.check(
-        "test_bidirectional_matches_reference",
-        dict(case=case, unroll=unroll),
-        actual=lambda: keras_outputs(case, unroll=unroll),
-        expected=lambda loop: reference_outputs(case, loop),
-        compare=assert_all_close,
-    )
+    BIDIRECTIONAL_MATCHES_REFERENCE.check(case=case, unroll=unroll)
 
 
-@pytest.mark.parametrize("row", divergences.replays("test_bidirectional_matches_reference"))
-def test_bidirectional_matches_reference_on_recorded_examples(row):
-    case, unroll = row.example["case"], row.example["unroll"]
-    divergences.replay(
-        row,
-        actual=lambda: keras_outputs(case, unroll=unroll),
-        expected=lambda loop: reference_outputs(case, loop),
-        compare=assert_all_close,
-    )
+test_bidirectional_matches_reference_on_recorded_examples = BIDIRECTIONAL_MATCHES_REFERENCE.replay_test()
 
 
 def test_bidirectional_golden_by_hand():
@@ -117,27 +116,21 @@ def reference_stack_outputs(case: StackCase, loop=divergences.as_documented) -> 
     return listed(reference.stack(case.x, layers, mask=case.mask))
 
 
+STACK_MATCHES_REFERENCE = divergences.Property(
+    "test_stack_matches_reference",
+    actual=lambda case, unroll: keras_stack_outputs(case, unroll=unroll),
+    expected=lambda loop, case, unroll: reference_stack_outputs(case, loop),
+    compare=assert_stack_close,
+)
+
+
 @UNROLL
 @given(case=stack_cases())
 def test_stack_matches_reference(case, unroll):
-    divergences.check(
-        "test_stack_matches_reference",
-        dict(case=case, unroll=unroll),
-        actual=lambda: keras_stack_outputs(case, unroll=unroll),
-        expected=lambda loop: reference_stack_outputs(case, loop),
-        compare=assert_all_close,
-    )
+    STACK_MATCHES_REFERENCE.check(case=case, unroll=unroll)
 
 
-@pytest.mark.parametrize("row", divergences.replays("test_stack_matches_reference"))
-def test_stack_matches_reference_on_recorded_examples(row):
-    case, unroll = row.example["case"], row.example["unroll"]
-    divergences.replay(
-        row,
-        actual=lambda: keras_stack_outputs(case, unroll=unroll),
-        expected=lambda loop: reference_stack_outputs(case, loop),
-        compare=assert_all_close,
-    )
+test_stack_matches_reference_on_recorded_examples = STACK_MATCHES_REFERENCE.replay_test()
 
 
 # Bad input names the mismatch.

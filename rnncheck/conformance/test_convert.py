@@ -16,6 +16,7 @@ from rnncheck.cells import cell as cell_facts
 from rnncheck.convert import dense_to_linear, keras_to_torch, torch_to_keras
 from rnncheck.export import convert_keras_file
 from rnncheck.conformance.backends import require
+from rnncheck.conformance.harness import TOLERANCES, assert_outputs_close
 from rnncheck.conformance.layers import as_numpy, keras_layer
 from rnncheck.conformance.strategies import TorchStackCase, torch_cases_with_bias_hh, torch_stack_cases
 
@@ -29,7 +30,7 @@ def with_torch():
 
 
 # Both frameworks compute in float32 (the reference in float64): at most 3 layers of 5 units over 5 steps.
-FLOAT32_TOLERANCE = dict(rtol=1e-5, atol=1e-5)
+FLOAT32_TOLERANCE = TOLERANCES["float32"]
 
 
 def _pin(cell, *, layers=1, bidirectional=False, use_bias=True, initial_state=False, activation="tanh"):
@@ -143,25 +144,29 @@ def reference_outputs(case: TorchStackCase) -> list[np.ndarray]:
     return [y, *states]
 
 
-def assert_all_close(actual: list[np.ndarray], expected: list[np.ndarray]) -> None:
-    assert len(actual) == len(expected)
-    for a, e in zip(actual, expected, strict=True):
-        assert a.shape == e.shape
-        np.testing.assert_allclose(a, e, **FLOAT32_TOLERANCE)
+def stack_names(case: TorchStackCase) -> list[str]:
+    """The whole sequence of the top layer, then each layer's final states, direction by direction."""
+    suffixes = ["_forward", "_backward"][: case.directions] if case.bidirectional else [""]
+    states = cell_facts(case.cell).states
+    return ["output"] + [f"{state}{s} of layer {k}" for k in range(case.num_layers) for s in suffixes for state in states]
+
+
+def assert_all_close(actual: list[np.ndarray], expected: list[np.ndarray], case: TorchStackCase) -> None:
+    assert_outputs_close(actual, expected, names=stack_names(case), case=case)
 
 
 @pytest.mark.usefixtures("with_torch")
 @pinned
 @given(case=torch_stack_cases())
 def test_torch_module_with_converted_weights_matches_keras(case):
-    assert_all_close(torch_outputs(case, torch_state_dict(case)), keras_outputs(case))
+    assert_all_close(torch_outputs(case, torch_state_dict(case)), keras_outputs(case), case)
 
 
 @pytest.mark.usefixtures("with_torch")
 @pinned_tanh
 @given(case=torch_stack_cases(nonlinearities=("tanh",)))
 def test_torch_module_with_converted_weights_matches_reference(case):
-    assert_all_close(torch_outputs(case, torch_state_dict(case)), reference_outputs(case))
+    assert_all_close(torch_outputs(case, torch_state_dict(case)), reference_outputs(case), case)
 
 
 @pinned
@@ -189,7 +194,7 @@ def test_torch_to_keras_to_torch_gives_the_same_outputs(case_bias_hh):
         weights = torch_to_keras(case.cell, original, bidirectional=case.bidirectional, layer=k)
         round_trip.update(keras_to_torch(case.cell, weights, bidirectional=case.bidirectional, layer=k))
     assert round_trip.keys() == original.keys()
-    assert_all_close(torch_outputs(case, round_trip), torch_outputs(case, original))
+    assert_all_close(torch_outputs(case, round_trip), torch_outputs(case, original), case)
 
 
 @given(case=torch_stack_cases())

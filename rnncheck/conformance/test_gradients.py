@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from rnncheck import autodiff, gradients, reference
 from rnncheck.params import model_params
+from rnncheck.cells import cell as cell_facts
 from rnncheck.conformance import divergences
+from rnncheck.conformance.harness import TOLERANCES, assert_outputs_close, output_names
 from rnncheck.conformance.layers import as_numpy, keras_layer
 from rnncheck.conformance.strategies import (
     GradientCase,
@@ -29,11 +31,7 @@ from rnncheck.conformance.strategies import (
 # truncation step^2 |L'''| / 6 ~ 1e-10 G and rounding eps |L| / step ~ 1e-9 G stay 1000x below atol.
 FD_STEP = 1e-5
 FD_TOLERANCE = dict(rtol=1e-6, atol=1e-6)  # atol is multiplied by G
-# Keras computes in float32 (eps 6e-8), and a weight's gradient sums batch * time * units products; under fuzz
-# (TensorFlow, 2000 cases per unroll mode) the largest difference was 1.3e-5, never more than 0.1 of this tolerance.
-GRADIENT_TOLERANCE = dict(rtol=1e-4, atol=1e-5)
-# The forward in float32 against float64, as tests/test_reference.py's FLOAT32_TOLERANCE (at most 6 units, 6 steps).
-FORWARD_TOLERANCE = dict(rtol=1e-5, atol=1e-5)
+GRADIENT_TOLERANCE = TOLERANCES["float32 gradient"]  # Keras's float32 autodiff against float64 bptt
 
 
 def weights_of(case: SequenceCase) -> list[np.ndarray]:
@@ -142,10 +140,16 @@ def keras_gradients(gradient_case: GradientCase, *, unroll: bool) -> list[np.nda
     return [grads[name] for name in names] + list(grads.get("initial_state", ()))
 
 
-def assert_gradients_close(actual: list[np.ndarray], expected: list[np.ndarray]) -> None:
-    for a, e in zip(actual, expected, strict=True):
-        assert a.shape == e.shape
-        np.testing.assert_allclose(a, e, **GRADIENT_TOLERANCE)
+def gradient_names(case: SequenceCase, *, states: bool) -> list[str]:
+    """dL/d of each forward argument, in as_list's order: dx, dkernel, drecurrent_kernel, [dbias], [dh0, dc0]."""
+    names = ["dL/dx", "dL/dkernel", "dL/drecurrent_kernel"] + ([] if case.bias is None else ["dL/dbias"])
+    return names + ([f"dL/d{s}0" for s in cell_facts(case.cell).states] if states else [])
+
+
+def assert_gradients_close(actual, expected, arguments) -> None:
+    case = arguments["gradient_case"].case
+    names = gradient_names(case, states=case.initial_state is not None)
+    assert_outputs_close(actual, expected, names=names, tolerance="float32 gradient", case=arguments)
 
 
 def keras_forward(gradient_case: GradientCase, *, unroll: bool) -> list[np.ndarray]:
@@ -156,42 +160,34 @@ def keras_forward(gradient_case: GradientCase, *, unroll: bool) -> list[np.ndarr
     return as_numpy(layer(case.x, **case.call_options))
 
 
-def assert_forward_runs(gradient_case: GradientCase, *, unroll: bool, loop: divergences.Loop) -> None:
+def assert_forward_runs(loop: divergences.Loop, *, gradient_case: GradientCase, unroll: bool) -> None:
     """Keras's forward is the reference run through `loop`: the function whose gradient the backend computes."""
     case = gradient_case.case
-    expected = loop(reference.function(case.cell))(case.x, *weights_of(case), return_state=True, **gradient_case.options)
-    for a, e in zip(keras_forward(gradient_case, unroll=unroll), expected, strict=True):
-        assert a.shape == e.shape
-        np.testing.assert_allclose(a, e, **FORWARD_TOLERANCE)
+    run = loop(reference.function(case.cell))
+    expected = run(case.x, *weights_of(case), return_state=True, **gradient_case.options)
+    names = output_names(cell_facts(case.cell).states, count=len(expected))
+    actual = keras_forward(gradient_case, unroll=unroll)
+    assert_outputs_close(actual, expected, names=names, case=dict(gradient_case=gradient_case, unroll=unroll))
 
 
-def check_bptt_against_autodiff(
-    gradient_case: GradientCase, unroll: bool, row: divergences.Divergence | None = None
-) -> None:
-    """keras_gradients == bptt outside every recorded divergence; in one, Keras still does what its row records."""
-    arguments = dict(
-        actual=lambda: keras_gradients(gradient_case, unroll=unroll),
-        expected=lambda loop: as_list(bptt(gradient_case), states=gradient_case.case.initial_state is not None),
-        compare=assert_gradients_close,
-        diverged=lambda loop: assert_forward_runs(gradient_case, unroll=unroll, loop=loop),
-    )
-    if row is None:
-        divergences.check(
-            "test_bptt_matches_backend_autodiff", dict(gradient_case=gradient_case, unroll=unroll), **arguments
-        )
-    else:
-        divergences.replay(row, **arguments)
+BPTT_MATCHES_BACKEND_AUTODIFF = divergences.Property(
+    "test_bptt_matches_backend_autodiff",
+    actual=lambda gradient_case, unroll: keras_gradients(gradient_case, unroll=unroll),
+    expected=lambda loop, gradient_case, unroll: as_list(
+        bptt(gradient_case), states=gradient_case.case.initial_state is not None
+    ),
+    compare=assert_gradients_close,
+    diverged=assert_forward_runs,  # in a region the backend differentiates the cause's loop, not the reference
+)
 
 
 @pytest.mark.parametrize("unroll", [False, True], ids=["loop", "unroll"])
 @given(gradient_case=gradient_cases())
 def test_bptt_matches_backend_autodiff(gradient_case, unroll):
-    check_bptt_against_autodiff(gradient_case, unroll)
+    BPTT_MATCHES_BACKEND_AUTODIFF.check(gradient_case=gradient_case, unroll=unroll)
 
 
-@pytest.mark.parametrize("row", divergences.replays("test_bptt_matches_backend_autodiff"))
-def test_bptt_matches_backend_autodiff_on_recorded_examples(row):
-    check_bptt_against_autodiff(row.example["gradient_case"], row.example["unroll"], row)
+test_bptt_matches_backend_autodiff_on_recorded_examples = BPTT_MATCHES_BACKEND_AUTODIFF.replay_test()
 
 
 # 3. The unrolled view: the shared weights' gradient is the sum of the T dense layers' gradients.

@@ -11,13 +11,14 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from rnncheck import reference
+from rnncheck.cells import cell as cell_facts
 from rnncheck.params import recurrent_params
 from rnncheck.conformance import divergences
+from rnncheck.conformance.harness import TOLERANCES, assert_outputs_close, output_names
 from rnncheck.conformance.layers import as_numpy, keras_layer
 from rnncheck.conformance.strategies import SequenceCase, past_changes, sequence_cases
 
-# Keras computes in float32, the reference in float64; sizes here are at most 6 units over 6 steps.
-FLOAT32_TOLERANCE = dict(rtol=1e-5, atol=1e-5)
+FLOAT32_TOLERANCE = TOLERANCES["float32"]  # Keras in float32, the reference in float64: at most 6 units, 6 steps
 
 
 def keras_outputs(case: SequenceCase, *, unroll: bool) -> list[np.ndarray]:
@@ -33,33 +34,27 @@ def reference_outputs(case: SequenceCase, loop=divergences.as_documented) -> lis
     )
 
 
-def assert_all_close(actual: list[np.ndarray], expected: list[np.ndarray]) -> None:
-    for a, e in zip(actual, expected, strict=True):
-        assert a.shape == e.shape
-        np.testing.assert_allclose(a, e, **FLOAT32_TOLERANCE)
+def assert_layer_close(actual, expected, arguments) -> None:
+    case = arguments["case"]
+    names = output_names(cell_facts(case.cell).states, count=len(expected))
+    assert_outputs_close(actual, expected, names=names, case=arguments)
+
+
+REFERENCE_MATCHES_KERAS = divergences.Property(
+    "test_reference_matches_keras",
+    actual=lambda case, unroll: keras_outputs(case, unroll=unroll),
+    expected=lambda loop, case, unroll: reference_outputs(case, loop),
+    compare=assert_layer_close,
+)
 
 
 @pytest.mark.parametrize("unroll", [False, True], ids=["loop", "unroll"])
 @given(case=sequence_cases())
 def test_reference_matches_keras(case, unroll):
-    divergences.check(
-        "test_reference_matches_keras",
-        dict(case=case, unroll=unroll),
-        actual=lambda: keras_outputs(case, unroll=unroll),
-        expected=lambda loop: reference_outputs(case, loop),
-        compare=assert_all_close,
-    )
+    REFERENCE_MATCHES_KERAS.check(case=case, unroll=unroll)
 
 
-@pytest.mark.parametrize("row", divergences.replays("test_reference_matches_keras"))
-def test_reference_matches_keras_on_recorded_examples(row):
-    case, unroll = row.example["case"], row.example["unroll"]
-    divergences.replay(
-        row,
-        actual=lambda: keras_outputs(case, unroll=unroll),
-        expected=lambda loop: reference_outputs(case, loop),
-        compare=assert_all_close,
-    )
+test_reference_matches_keras_on_recorded_examples = REFERENCE_MATCHES_KERAS.replay_test()
 
 
 def test_masked_first_step_outputs_zeros_but_keeps_the_initial_state():

@@ -1,0 +1,78 @@
+"""The divergence table is consistent: every occurrence's example lies in its own region and in no other's, every
+cause is recorded once and occurs somewhere; and the harness's messages name what differs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnncheck.conformance.causes import CAUSES
+from rnncheck.conformance.divergences import DIVERGENCES, recorded
+from rnncheck.conformance.harness import assert_outputs_close, output_names
+
+OCCURRENCES = pytest.mark.parametrize("row", DIVERGENCES, ids=lambda row: f"{row.test}-{row.id}")
+
+
+@OCCURRENCES
+def test_each_example_lies_in_its_own_region(row):
+    assert row.covers(**row.example)
+
+
+@OCCURRENCES
+def test_no_other_region_of_the_same_property_and_backend_holds_the_example(row):
+    assert recorded(row.test, row.backend, **row.example) is row
+
+
+@OCCURRENCES
+def test_each_occurrence_names_a_recorded_cause(row):
+    assert row.cause in CAUSES
+
+
+def test_each_cause_occurs_and_says_what_keras_does_there():
+    assert {row.cause for row in DIVERGENCES} == set(CAUSES)
+    for cause in CAUSES.values():
+        assert (cause.loop is None) != (cause.raises is None), cause.id  # a loop model, or an error: one of them
+        assert cause.releases and cause.upstream and cause.documented, cause.id
+
+
+def test_occurrence_ids_are_unique_per_property():
+    ids = [(row.test, row.id) for row in DIVERGENCES]
+    assert len(ids) == len(set(ids))
+
+
+# The harness: a failure names the framework, the output, the time step of the largest error, and the case.
+
+
+def test_a_differing_state_is_named_with_its_time_step_and_the_case():
+    expected = [np.zeros((2, 3, 4)), np.zeros((2, 4)), np.zeros((2, 4))]
+    actual = [a.copy() for a in expected]
+    actual[0][1, 2, 3] = 1.0  # output, time step 2
+    names = output_names(("h", "c"), count=3)
+    with pytest.raises(AssertionError, match=r": output differs .* at index \(1, 2, 3\) \(time step 2\).*\ncase: 'the case'"):
+        assert_outputs_close(actual, expected, names=names, case="the case")
+    actual = [a.copy() for a in expected]
+    actual[2][0, 1] = np.nan
+    with pytest.raises(AssertionError, match=r": c differs .* in 1 of 8 values"):
+        assert_outputs_close(actual, expected, names=names)
+
+
+def test_a_wrong_shape_or_count_is_named():
+    with pytest.raises(AssertionError, match=r"h_backward has shape \(1, 2\), the reference \(1, 3\)"):
+        assert_outputs_close(
+            [np.zeros((1, 6)), np.zeros((1, 3)), np.zeros((1, 2))],
+            [np.zeros((1, 6)), np.zeros((1, 3)), np.zeros((1, 3))],
+            names=output_names(("h",), count=3, directions=2),
+        )
+    with pytest.raises(AssertionError, match="returned 1 arrays, the reference 2"):
+        assert_outputs_close([np.zeros(1)], [np.zeros(1), np.zeros(1)], names=["output", "h"])
+
+
+def test_output_names_follow_keras_order():
+    assert output_names(("h", "c"), count=5, directions=2) == ["output", "h_forward", "c_forward", "h_backward", "c_backward"]
+    assert output_names(("h",), count=4, directions=2, merged=False) == [
+        "output_forward", "output_backward", "h_forward", "h_backward"
+    ]  # fmt: skip
+
+
+def test_values_within_tolerance_pass():
+    assert_outputs_close([np.ones(3) + 5e-6], [np.ones(3)], names=["output"])
