@@ -93,6 +93,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--framework", choices=LAYOUTS, default="keras", help="torch: nn.RNN / nn.GRU / nn.LSTM")
     p.add_argument("--proj-size", type=non_negative_int, default=0, help="LSTM projection (--framework torch only)")
     p.add_argument(
+        "--kernel-size", type=positive_int, nargs="+", metavar="K", help="ConvLSTM1D/2D/3D: one size per axis, or one"
+    )
+    p.add_argument(
         "--verify", action="store_true", help="also build each model in the framework; exit 1 on any difference"
     )
     p.add_argument("--json", action="store_true")
@@ -123,6 +126,11 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--units", type=positive_int, help="SimpleRNN units; the LSTM gets their budget (default: preset's)")
     g.add_argument("--images", type=positive_int, help="test images to average over (default: all 10,000)")
     g.add_argument("--plot", type=new_file, metavar="FILE.png", help="both curves on a log scale")
+
+    d = commands.add_parser("divergences", help="the known divergences' causes, or one's standalone repro script")
+    d.set_defaults(func=run_divergences)
+    d.add_argument("--repro", metavar="ID", help="print the script that reproduces cause ID (exits 1 while it holds)")
+    d.add_argument("--json", action="store_true")
 
     v = commands.add_parser("convert", help="a saved Keras recurrent model as PyTorch tensors (safetensors)")
     v.set_defaults(func=run_convert)
@@ -167,6 +175,15 @@ def run_params(args) -> int:
         options["proj_size"] = args.proj_size
     elif args.proj_size:
         raise ValueError("--proj-size is PyTorch's (nn.LSTM): it needs --framework torch")
+    rank = cell_facts(args.cell).rank
+    if rank:
+        if args.kernel_size is None:
+            raise ValueError(f"--cell {args.cell} needs --kernel-size ({rank} size(s), or one for every axis)")
+        if len(args.kernel_size) not in (1, rank):
+            raise ValueError(f"--kernel-size: {args.cell} takes 1 or {rank} sizes, got {len(args.kernel_size)}")
+        options["kernel_size"] = tuple(args.kernel_size * rank if len(args.kernel_size) == 1 else args.kernel_size)
+    elif args.kernel_size is not None:
+        raise ValueError(f"--kernel-size is for the ConvLSTM cells; --cell {args.cell} has none")
     rows = []
     for units in args.units:
         model = model_params(
@@ -341,6 +358,21 @@ def run_convert(args) -> int:
     record = convert_keras_file(args.model, args.out)
     print(json.dumps(record.to_dict(), indent=2) if args.json else record.torch_code())
     print(f"{len(record.tensors)} tensors, {record.total} parameters written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def run_divergences(args) -> int:
+    from rnncheck import repro
+    from rnncheck.conformance.causes import CAUSES
+
+    if args.repro is not None:
+        print(repro.script(args.repro), end="")
+        return 0
+    if args.json:
+        print(json.dumps([cause.to_dict() for cause in CAUSES.values()], indent=2))
+        return 0
+    for cause in CAUSES.values():
+        print(f"{cause.id}  ({cause.backend}; Keras {', '.join(cause.releases)})\n    {cause.summary}")
     return 0
 
 

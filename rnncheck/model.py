@@ -29,14 +29,17 @@ def recurrent_layer(
     zeros: bool = False,
     **options,
 ) -> keras.layers.Layer:
-    """A Keras SimpleRNN / GRU / LSTM (optionally Bidirectional); `options` go to the layer.
+    """A Keras SimpleRNN / GRU / LSTM / ConvLSTMnD (optionally Bidirectional); `options` go to the layer.
+
+    ConvLSTMnD takes `units` as its filters, and needs kernel_size among `options`.
 
     zeros=True initializes every weight to zero: counting and shapes do not need random
     weights, and the orthogonal recurrent initializer costs a QR decomposition.
     """
     facts = cell_facts(cell)
-    kwargs = dict(units=check_size("units", units), use_bias=use_bias, **options)
-    if cell == "gru":
+    size = {"filters" if facts.rank else "units": check_size("units", units)}
+    kwargs = dict(size, use_bias=use_bias, **options)
+    if "reset_after" in facts.options:
         kwargs["reset_after"] = reset_after
     if zeros:
         kwargs.update(kernel_initializer="zeros", recurrent_initializer="zeros", bias_initializer="zeros")
@@ -94,12 +97,15 @@ def keras_param_counts(
 ) -> tuple[int, int]:
     """Keras's own count_params() of the recurrent layer(s) and of the whole model (layers + Dense head)."""
     sizes = [units] if isinstance(units, int) else list(units)
+    facts = cell_facts(cell)
+    # A ConvLSTM's input: as many positions per spatial axis as the kernel is wide (enough for "valid").
+    spatial = tuple(options.get("kernel_size", ())) if facts.rank else ()
     layers = [
         recurrent_layer(cell, units=u, zeros=True, return_sequences=i < len(sizes) - 1, **options)
         for i, u in enumerate(sizes)
     ]
     head = keras.layers.Dense(check_size("num_classes", num_classes))
-    model = keras.Sequential([keras.Input((None, check_size("input_size", input_size))), *layers, head])
+    model = keras.Sequential([keras.Input((None, *spatial, check_size("input_size", input_size))), *layers, head])
     return sum(layer.count_params() for layer in layers), model.count_params()
 
 

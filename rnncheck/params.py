@@ -116,26 +116,41 @@ def recurrent_params(
     framework: str = "keras",
     proj_size: int = 0,
     layer: int = 0,
+    kernel_size: Sequence[int] | int | None = None,
 ) -> LayerParams:
     """Weights of one recurrent layer: G*u*(d+u+1) in Keras (GRU reset_after: G*u*(d+u+2)), G*u*(d+u+2) in PyTorch.
 
+    Keras's shapes are the cell's (rnncheck.cells.Cell.weight_shapes): ConvLSTMnD's kernels are
+    (*kernel_size, d, 4u) and (*kernel_size, u, 4u), 4u(k(d+u)+1) with k = prod(kernel_size), d the channels.
     `proj_size` (PyTorch LSTM only) and `layer` (the k of PyTorch's names *_lk) matter only for framework="torch".
     """
-    gates = cell_facts(cell).gate_count
+    facts = cell_facts(cell)
+    gates = facts.gate_count
     check_choice("framework", framework, LAYOUTS)
     check_choice("merge_mode", merge_mode, MERGE_MODES)
     d, u = check_size("input_size", input_size), check_size("units", units)
     directions = 2 if bidirectional else 1
     gu = gates * u
+    if facts.rank and kernel_size is None:
+        raise ValueError(f"{facts.keras_class} needs kernel_size ({facts.rank} positive integers, or one for all)")
+    if kernel_size is not None and not facts.rank:
+        raise ValueError(f"kernel_size is for the convolutional cells (ConvLSTM1D/2D/3D); got cell={cell!r}")
     if framework == "keras":
         if proj_size:
             raise ValueError("proj_size is PyTorch's (nn.LSTM); Keras's recurrent layers have no projection")
-        weights = [Weight("kernel", (d, gu)), Weight("recurrent_kernel", (u, gu))]
-        if use_bias:
-            weights.append(Weight("bias", (2, gu) if cell == "gru" and reset_after else (gu,)))
+        options = {"reset_after": reset_after} if "reset_after" in facts.options else {}
+        if facts.rank:
+            sizes = [kernel_size] * facts.rank if isinstance(kernel_size, numbers.Integral) else list(kernel_size)
+            if len(sizes) != facts.rank:
+                raise ValueError(f"kernel_size must be {facts.rank} sizes for {facts.keras_class}, got {len(sizes)}")
+            options["kernel_size"] = tuple(check_size("kernel_size", k) for k in sizes)
+        shapes = facts.weight_shapes(input_size=d, units=u, use_bias=use_bias, **options)
+        weights = tuple(Weight(name, shape) for name, shape in shapes.items())
         output_size = directions * u if merge_mode == "concat" else u
-        return LayerParams(cell, d, u, tuple(weights), output_size, directions, framework)
+        return LayerParams(cell, d, u, weights, output_size, directions, framework)
 
+    if facts.torch_class is None:
+        raise ValueError(f"{facts.keras_class} has no PyTorch module (framework='torch')")
     if cell == "gru" and not reset_after:
         raise ValueError("reset_after=False has no PyTorch equivalent: nn.GRU applies the reset gate after the matmul")
     if bidirectional and merge_mode != "concat":

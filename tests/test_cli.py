@@ -313,3 +313,35 @@ def test_gradients_measures_a_saved_model_without_training(capsys, tiny_npz, tmp
     header, *rows = out.strip().splitlines()
     assert code == 0 and header.split() == ["row", "GRU(3)"] and len(rows) == 28
     assert "trained" not in err
+
+
+# rnncheck divergences: the causes table, and each cause's standalone script.
+
+
+def test_divergences_lists_every_cause_with_its_backend_and_releases(capsys):
+    from rnncheck.conformance.causes import CAUSES
+
+    assert cli.main(["divergences"]) == 0
+    out = capsys.readouterr().out
+    for cause in CAUSES.values():
+        assert f"{cause.id}  ({cause.backend}; Keras {', '.join(cause.releases)})\n    {cause.summary}" in out
+
+
+def test_divergences_json_has_the_documented_fields(capsys):
+    assert cli.main(["divergences", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    keys = {"id", "backend", "summary", "releases", "keras", "documented", "upstream", "report"}
+    assert rows and all(set(row) == keys for row in rows)
+    assert all(Path(row["report"]).name == f"{row['id']}.md" for row in rows)
+
+
+def test_divergences_repro_prints_a_script_that_needs_no_rnncheck(capsys):
+    assert cli.main(["divergences", "--repro", "tensorflow-unroll-reversed-mask-zeroing"]) == 0
+    script = capsys.readouterr().out
+    compile(script, "repro.py", "exec")
+    assert "import keras" in script and "rnncheck" not in script.split('"""', 2)[-1]
+
+
+def test_divergences_repro_refuses_an_unknown_id_naming_the_ids(capsys):
+    assert cli.main(["divergences", "--repro", "no-such-cause"]) == 2
+    assert "unknown cause id 'no-such-cause'; the ids are: torch-unroll-flip-tuple" in capsys.readouterr().err

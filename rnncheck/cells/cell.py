@@ -51,7 +51,7 @@ class Cell:
     def weight_shapes(self, *, input_size: int, units: int, use_bias: bool = True, **options) -> dict:
         """Keras's weights of one direction by name: kernel (..., d, G*u), recurrent_kernel (..., u, G*u), bias."""
         options = self.defaults(**options)
-        kernel_size = tuple(options.get("kernel_size", ()))
+        kernel_size = tuple(options.get("kernel_size") or ())
         gu = self.gate_count * units
         shapes = {"kernel": (*kernel_size, input_size, gu), "recurrent_kernel": (*kernel_size, units, gu)}
         if use_bias:

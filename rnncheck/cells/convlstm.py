@@ -103,7 +103,9 @@ def make_steps(rank: int):
         activation="tanh",
         recurrent_activation="sigmoid",
     ) -> Steps:
-        kernel_size = tuple(kernel.shape[:rank]) if kernel_size is None else _tuple("kernel_size", kernel_size, rank)
+        if kernel_size is not None and _tuple("kernel_size", kernel_size, rank) != kernel.shape[:rank]:
+            raise ValueError(f"kernel_size {kernel_size!r} does not match the kernel's shape {kernel.shape}")
+        kernel_size = tuple(kernel.shape[:rank])
         strides, dilations = _tuple("strides", strides, rank), _tuple("dilation_rate", dilation_rate, rank)
         check_choice("padding", padding, ("valid", "same"))
         check_choice("data_format", data_format, ("channels_last", "channels_first"))
@@ -171,7 +173,7 @@ CELLS = [
         gates=("i", "f", "c", "o"),
         states=("h", "c"),
         options={
-            "kernel_size": (3,) * rank,
+            "kernel_size": None,  # the kernel's own (*kernel_size, channels, 4f) says it
             "strides": 1,
             "padding": "valid",
             "data_format": "channels_last",

@@ -110,6 +110,19 @@ class Cause:
     raises: type[BaseException] | None = None  # or raises this,
     match: str = ""  # with a message matching this
 
+    def to_dict(self) -> dict:
+        keras = {"raises": self.raises.__name__, "match": self.match} if self.raises else {"loop": self.loop.__name__}
+        return {
+            "id": self.id,
+            "backend": self.backend,
+            "summary": self.summary,
+            "releases": list(self.releases),
+            "keras": keras,
+            "documented": self.documented,
+            "upstream": self.upstream,
+            "report": f"docs/upstream/{self.id}.md",
+        }
+
 
 CAUSES: dict[str, Cause] = {
     cause.id: cause

@@ -11,26 +11,37 @@ from rnncheck.cells import cell as cell_facts
 from rnncheck.model import recurrent_layer
 
 
-def keras_layer(cell: str, *, units: int, input_size: int, weights: list | None = None, fresh: bool = False, **options):
+def keras_layer(
+    cell: str,
+    *,
+    units: int,
+    input_size: int,
+    weights: list | None = None,
+    fresh: bool = False,
+    spatial: tuple = (),
+    **options,
+):
     """A built SimpleRNN / GRU / LSTM (Bidirectional with bidirectional=True) on `input_size` features, holding
     `weights` (what set_weights takes; Bidirectional: the forward layer's, then the backward's), or zeros for None.
 
     Shared: one layer per structure (cell, sizes, options), so call it before asking for another of the same
-    structure. fresh=True builds a layer of its own, as one that goes into a model needs.
+    structure. fresh=True builds a layer of its own, as one that goes into a model needs. A ConvLSTM (units: its
+    filters) is built for steps of `spatial` sizes, its channels first or last as its data_format says.
     """
     # Building was a third of a property example's time. A shared layer computes from its weights and inputs
     # alone; with dropout or state it would not, so such a layer is never shared.
     shared = not fresh and not any(options.get(name) for name in ("dropout", "recurrent_dropout", "stateful"))
     build = _shared_layer if shared else _new_layer
-    layer = build(cell, units, input_size, tuple(sorted(options.items())))
+    features = (input_size, *spatial) if options.get("data_format") == "channels_first" else (*spatial, input_size)
+    layer = build(cell, units, features, tuple(sorted(options.items())))
     layer.set_weights(weights if weights is not None else [np.zeros(w.shape, w.dtype) for w in layer.weights])
     return layer
 
 
-def _new_layer(cell: str, units: int, input_size: int, options: tuple):
+def _new_layer(cell: str, units: int, features: tuple, options: tuple):
     # Zero initializers: random ones (a QR decomposition for the recurrent kernel) would only be overwritten.
     layer = recurrent_layer(cell, units=units, zeros=True, **dict(options))
-    layer.build((None, None, input_size))
+    layer.build((None, None, *features))  # (batch, time, *features)
     return layer
 
 

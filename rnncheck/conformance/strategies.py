@@ -12,10 +12,10 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from rnncheck.cells import SEQUENCE_CELLS, MERGE_MODES
+from rnncheck.cells import CELLS, MERGE_MODES, SEQUENCE_CELLS
 from rnncheck.cells import cell as cell_facts
 
-cells = st.sampled_from(SEQUENCE_CELLS)
+cells = st.sampled_from(SEQUENCE_CELLS)  # the cells over (batch, time, features): every property but ConvLSTM's
 merge_modes = st.sampled_from(MERGE_MODES)
 sizes = st.integers(min_value=1, max_value=512)
 
@@ -143,16 +143,26 @@ class SequenceCase:
     reset_after: bool = True
     return_sequences: bool = False
     go_backwards: bool = False
-    initial_state: tuple[np.ndarray, ...] | None = None  # each (batch, u)
+    initial_state: tuple[np.ndarray, ...] | None = None  # each (batch, u), or ConvLSTM's (batch, *spatial_out, u)
     mask: np.ndarray | None = None  # (batch, time) bool
+    cell_options: tuple[tuple[str, object], ...] = ()  # the cell's other options as (name, value): ConvLSTM's strides...
 
     @property
     def units(self) -> int:
-        return self.recurrent_kernel.shape[0]
+        return self.recurrent_kernel.shape[-2]
 
     @property
     def input_size(self) -> int:
-        return self.x.shape[2]
+        return self.kernel.shape[-2]
+
+    @property
+    def spatial(self) -> tuple[int, ...]:
+        """A ConvLSTM step's spatial sizes; () for the other cells."""
+        rank = cell_facts(self.cell).rank
+        if not rank:
+            return ()
+        first = dict(self.cell_options).get("data_format") == "channels_first"
+        return self.x.shape[3:] if first else self.x.shape[2:-1]
 
     @property
     def weights(self) -> list[np.ndarray]:
@@ -168,9 +178,13 @@ class SequenceCase:
             use_bias=self.bias is not None,
             return_sequences=self.return_sequences,
             go_backwards=self.go_backwards,
+            **dict(self.cell_options),
         )
         if self.cell == "gru":
             options["reset_after"] = self.reset_after
+        rank = cell_facts(self.cell).rank
+        if rank:
+            options.update(kernel_size=self.kernel.shape[:rank], spatial=self.spatial)
         return options
 
     @property
@@ -181,6 +195,7 @@ class SequenceCase:
             go_backwards=self.go_backwards,
             initial_state=self.initial_state,
             mask=self.mask,
+            **dict(self.cell_options),
         )
         if self.cell == "gru":
             options["reset_after"] = self.reset_after
@@ -815,3 +830,61 @@ def stack_cases(
         return_sequences=draw(st.booleans()),
         mask=draw(hnp.arrays(np.bool_, (batch, time))) if draw(st.booleans()) else None,
     )
+
+
+# ConvLSTM1D / 2D / 3D: one step's input is an n-D image; the same SequenceCase, with the convolution's options.
+
+CONV_CELLS = tuple(name for name in CELLS if cell_facts(name).rank)
+
+
+def conv_cases(*, cell: str | None = None, max_batch: int = 2, max_time: int = 3, max_spatial: int = 4,
+               max_channels: int = 2, max_filters: int = 2, max_kernel: int = 3, options: bool = True):
+    """A ConvLSTMnD case: sizes up to the bounds, every padding, strides 1-2 or dilation_rate 1-2 (Keras refuses
+    both above 1), both data_formats, random weights; with options=True also return_sequences, go_backwards,
+    an initial state and a mask, each on or off. A "valid" axis is at least as long as its dilated kernel."""
+    _check_bounds(batch=(1, max_batch), time=(1, max_time), spatial=(1, max_spatial), channels=(1, max_channels),
+                  filters=(1, max_filters), kernel=(1, max_kernel))  # fmt: skip
+    if cell is not None and cell not in CONV_CELLS:
+        raise ValueError(f"cell must be one of {CONV_CELLS}, got {cell!r}")
+    bounds = dict(max_batch=max_batch, max_time=max_time, max_spatial=max_spatial, max_channels=max_channels,
+                  max_filters=max_filters, max_kernel=max_kernel)  # fmt: skip
+    return _conv_cases(cell=cell, options=options, **bounds)
+
+
+@st.composite
+def _conv_cases(draw, *, cell, options, max_batch, max_time, max_spatial, max_channels, max_filters, max_kernel):
+    cell = cell or draw(st.sampled_from(CONV_CELLS))
+    rank = cell_facts(cell).rank
+    batch, time = draw(st.integers(1, max_batch)), draw(st.integers(1, max_time))
+    channels, filters = draw(st.integers(1, max_channels)), draw(st.integers(1, max_filters))
+    kernel_size = tuple(draw(st.integers(1, max_kernel)) for _ in range(rank))
+    padding = draw(st.sampled_from(["valid", "same"]))
+    dilated = draw(st.booleans())
+    strides = (1,) * rank if dilated else tuple(draw(st.integers(1, 2)) for _ in range(rank))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(rank)) if dilated else (1,) * rank
+    reach = [d * (k - 1) + 1 for d, k in zip(dilation, kernel_size, strict=True)]  # a dilated kernel's extent
+    spatial = tuple(
+        draw(st.integers(r if padding == "valid" else 1, max(max_spatial, r))) for r in reach
+    )
+    data_format = draw(st.sampled_from(["channels_last", "channels_first"]))
+    step_shape = (channels, *spatial) if data_format == "channels_first" else (*spatial, channels)
+    out = tuple(
+        -(-n // s) if padding == "same" else (n - r) // s + 1 for n, r, s in zip(spatial, reach, strides, strict=True)
+    )
+    state_shape = (batch, filters, *out) if data_format == "channels_first" else (batch, *out, filters)
+    use_bias = draw(st.booleans())
+    return SequenceCase(
+        cell=cell,
+        x=draw(float32_arrays((batch, time, *step_shape), scale=2.0)),
+        kernel=draw(float32_arrays((*kernel_size, channels, 4 * filters), scale=0.5)),
+        recurrent_kernel=draw(float32_arrays((*kernel_size, filters, 4 * filters), scale=0.5)),
+        bias=draw(float32_arrays((4 * filters,))) if use_bias else None,
+        return_sequences=draw(st.booleans()),
+        go_backwards=options and draw(st.booleans()),
+        initial_state=(draw(float32_arrays(state_shape)), draw(float32_arrays(state_shape)))
+        if options and draw(st.booleans())
+        else None,
+        mask=draw(hnp.arrays(np.bool_, (batch, time))) if options and draw(st.booleans()) else None,
+        cell_options=(("strides", strides), ("padding", padding), ("dilation_rate", dilation),
+                      ("data_format", data_format)),
+    )  # fmt: skip
