@@ -94,8 +94,8 @@ ONE_PIXEL = SequenceCase(
 def test_convlstm_reference_matches_keras(case):
     CONVLSTM_MATCHES_REFERENCE.check(case=case)
 
-
-test_convlstm_reference_matches_keras_on_recorded_examples = CONVLSTM_MATCHES_REFERENCE.replay_test()
+# No divergence of ConvLSTM is recorded yet: its replay test (CONVLSTM_MATCHES_REFERENCE.replay_test()) comes with
+# the first occurrence in rnncheck/conformance/divergences.py.
 
 
 def test_one_pixel_convlstm_is_an_lstm_of_one_unit():
