@@ -25,6 +25,7 @@ from rnncheck.frameworks import FRAMEWORKS, INSTALL, KERAS_BACKENDS  # noqa: F40
 REQUIRE_ENV = "RNNCHECK_REQUIRE_BACKENDS"  # set: a test whose library is missing fails instead of skipping
 MISSING = "not installed"  # what the skip reason of such a test says (tests/backends.py)
 STATUSES = ("passed", "divergence", "failed", "skipped")
+CAUSE_STATUSES = ("holds", "gone", "not tested")  # what a recorded cause did on the Keras release that ran
 
 
 @dataclass(frozen=True)
@@ -57,13 +58,40 @@ class BackendRun:
         return sum(outcome.status == status for outcome in self.outcomes)
 
     @property
+    def keras_release(self) -> str:
+        return str(self.versions.get("keras", ""))
+
+    def cause_status(self, cause) -> str:
+        """holds: its occurrences ran and Keras still diverged; gone: one XPASSed (fixed); not tested: none ran."""
+        tag = f"[{cause.id}]"
+        if cause.backend != self.backend or not self.installed:
+            return "not tested"
+        mine = [o for o in self.outcomes if o.message.endswith(tag)]
+        if any(o.status == "failed" and "XPASS" in o.message for o in mine):
+            return "gone"
+        return "holds" if any(o.status == "divergence" for o in mine) else "not tested"
+
+    @property
+    def recorded_release(self) -> bool:
+        """The Keras that ran is one the causes were observed on, by running it (rnncheck.conformance.causes)."""
+        return all(self.keras_release in cause.releases for cause in causes_of(self.backend))
+
+    @property
+    def unexpected(self) -> list[Outcome]:
+        """The failures that fail the run: all of them on a recorded release; elsewhere, a cause gone is news."""
+        if self.recorded_release:
+            return [o for o in self.outcomes if o.status == "failed"]
+        gone = {f"[{c.id}]" for c in causes_of(self.backend) if self.cause_status(c) == "gone"}
+        return [o for o in self.outcomes if o.status == "failed" and not any(o.message.endswith(t) for t in gone)]
+
+    @property
     def missing_library_skips(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == "skipped" and MISSING in o.message]
 
     @property
     def ok(self) -> bool:
         """No unexpected failure: every test passed, was skipped, or diverged as recorded."""
-        return self.installed and self.count("failed") == 0 and (bool(self.outcomes) or self.returncode == 0)
+        return self.installed and not self.unexpected and (bool(self.outcomes) or self.returncode == 0)
 
     def to_dict(self) -> dict:
         return {
@@ -78,9 +106,18 @@ class BackendRun:
                 if o.status == "divergence"
             ],
             "failures": [{"test": o.test, "message": o.message} for o in self.outcomes if o.status == "failed"],
+            "causes": {c.id: self.cause_status(c) for c in causes_of(self.backend)},
+            "recorded_release": self.recorded_release,
             "seconds": round(self.seconds, 1),
             "versions": self.versions,
         }
+
+
+def causes_of(backend: str) -> list:
+    """The recorded divergence causes of `backend` (rnncheck.conformance.causes needs NumPy only)."""
+    from rnncheck.conformance.causes import CAUSES
+
+    return [cause for cause in CAUSES.values() if cause.backend == backend]
 
 
 def example_of(test: str) -> str:
@@ -188,9 +225,16 @@ def matrix(runs: list[BackendRun]) -> str:
     divergences = [(run.backend, o) for run in runs for o in run.outcomes if o.status == "divergence"]
     if divergences:
         lines += ["", "known divergences:"] + [f"  {b}: {o.test}\n      {o.message}" for b, o in divergences]
-    failures = [(run.backend, o) for run in runs for o in run.outcomes if o.status == "failed"]
+    failures = [(run.backend, o) for run in runs for o in run.unexpected]
     if failures:
         lines += ["", "FAILED:"] + [f"  {b}: {o.test}\n      {o.message}" for b, o in failures]
+    for run in runs:
+        if run.installed and run.outcomes and not run.recorded_release:
+            lines += ["", f"{run.backend}: Keras {run.keras_release or '?'} is not a release the causes were observed on"]
+            for cause in causes_of(run.backend):
+                status = run.cause_status(cause)
+                news = " (news: fixed in this release?)" if status == "gone" else ""
+                lines.append(f"  {cause.id}: {status}{news}; observed on {', '.join(cause.releases)}")
     return "\n".join(lines)
 
 
@@ -200,13 +244,17 @@ def cell(outcomes: list[Outcome], run: BackendRun) -> str:
     if not outcomes:
         return "-"
     counts = Counter(o.status for o in outcomes)
-    if counts["failed"]:
-        return f"FAILED ({counts['failed']})"
+    unexpected = [o for o in run.unexpected if o in outcomes]
+    if unexpected:
+        return f"FAILED ({len(unexpected)})"
+    counts["gone"] = counts["failed"]  # failures left are causes gone on a release outside the recorded ones
     text = f"{counts['passed']} passed"
     if counts["divergence"]:
         text += f", {counts['divergence']} known"
     if counts["skipped"]:
         text += f", {counts['skipped']} skipped"
+    if counts["gone"]:
+        text += f", {counts['gone']} gone"
     return text
 
 

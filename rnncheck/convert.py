@@ -22,6 +22,7 @@ import numpy as np
 
 from rnncheck.cells import Cell
 from rnncheck.cells import cell as cell_facts
+from rnncheck.cells.gru import split_bias
 from rnncheck.checks import check_non_negative
 
 # The candidate gate is called n (GRU) and g (LSTM) by PyTorch, h and c by Keras; the other gates share their names.
@@ -71,7 +72,7 @@ def keras_to_torch(
         state[f"{prefix}weight_hh{suffix}"] = _reorder(recurrent_kernel.T, order)  # (G*u, u)
         if bias:
             (bias,) = bias
-            input_bias, recurrent_bias = (bias[0], bias[1]) if cell == "gru" else (bias, np.zeros_like(bias))
+            input_bias, recurrent_bias = (np.broadcast_to(b, bias.shape[-1:]) for b in _input_and_recurrent_bias(cell, bias))
             state[f"{prefix}bias_ih{suffix}"] = _reorder(input_bias, order)
             state[f"{prefix}bias_hh{suffix}"] = _reorder(recurrent_bias, order)
     return state
@@ -130,6 +131,11 @@ def dense_to_linear(weights: Sequence, *, prefix: str = "") -> dict[str, np.ndar
     if bias:
         state[f"{prefix}bias"] = bias[0].copy()
     return state
+
+
+def _input_and_recurrent_bias(cell: str, bias: np.ndarray) -> tuple:
+    """(input bias, recurrent bias) of a Keras bias: GRU's reset_after rows (rnncheck.cells.gru), else (bias, 0)."""
+    return split_bias(bias, reset_after=True) if cell == "gru" else (bias, np.zeros(bias.shape[-1:], bias.dtype))
 
 
 def _keras_to_torch_order(facts: Cell) -> list[int]:

@@ -24,6 +24,9 @@ def test_library_missing():
 """
 
 
+RECORDED = "3.15.1"  # the release rnncheck.conformance.causes records its causes on
+
+
 def write_suite(tmp_path, *extra: str):
     folder = tmp_path / "tests"
     folder.mkdir()
@@ -35,7 +38,7 @@ def write_suite(tmp_path, *extra: str):
 def isolate(patch: pytest.MonkeyPatch) -> None:
     """No version probe (a process importing each backend), and no pytest plugin in the fake suite's run."""
     # The fake suite needs no plugin, and loading Hypothesis's was most of that process's time: 0.8 s -> 0.2 s.
-    patch.setattr(conform, "backend_versions", lambda env: {"backend": env["KERAS_BACKEND"]})
+    patch.setattr(conform, "backend_versions", lambda env: {"backend": env["KERAS_BACKEND"], "keras": RECORDED})
     patch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
 
@@ -111,10 +114,47 @@ def test_cli_json_has_the_documented_shape_and_exits_1_on_failure(tmp_path, caps
             "reason": "ave of a masked step differs (example: time=1)",
         }
     ]
-    assert report["versions"] == {"backend": "tensorflow"} and report["seconds"] > 0
+    assert report["versions"] == {"backend": "tensorflow", "keras": RECORDED} and report["seconds"] > 0
+    assert report["recorded_release"] and report["causes"] == {"tensorflow-unroll-reversed-mask-zeroing": "not tested"}
 
 
 def test_cli_refuses_an_unknown_backend(capsys):
     with pytest.raises(SystemExit) as exit:
         cli.main(["conform", "--backends", "mxnet"])
     assert exit.value.code == 2 and "invalid choice: 'mxnet'" in capsys.readouterr().err
+
+
+# A cause's releases: on a release it was observed on, a fixed divergence fails; elsewhere it is news.
+
+FIXED_CAUSE = """
+
+@pytest.mark.xfail(strict=True, reason="Keras zeroes t=0; reference does not. [tensorflow-unroll-reversed-mask-zeroing]")
+def test_fixed_upstream():
+    assert True
+"""
+
+
+def run_on_release(tmp_path, monkeypatch, release: str) -> conform.BackendRun:
+    monkeypatch.setattr(conform, "backend_versions", lambda env: {"backend": "tensorflow", "keras": release})
+    return run_fake(tmp_path, FIXED_CAUSE)
+
+
+def test_a_cause_gone_on_a_recorded_release_fails(tmp_path, monkeypatch):
+    run = run_on_release(tmp_path, monkeypatch, RECORDED)
+    assert run.cause_status(conform.causes_of("tensorflow")[0]) == "gone"
+    assert not conform.passed([run]) and "FAILED (1)" in conform.matrix([run])
+
+
+def test_a_cause_gone_on_another_release_is_news_not_a_failure(tmp_path, monkeypatch):
+    run = run_on_release(tmp_path, monkeypatch, "9.0.0")
+    assert conform.passed([run])
+    text = conform.matrix([run])
+    assert "Keras 9.0.0 is not a release the causes were observed on" in text
+    assert "tensorflow-unroll-reversed-mask-zeroing: gone (news: fixed in this release?); observed on 3.15.1" in text
+    assert "1 gone" in text
+
+
+def test_a_new_failure_on_another_release_still_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(conform, "backend_versions", lambda env: {"backend": "tensorflow", "keras": "9.0.0"})
+    run = run_fake(tmp_path, "\ndef test_new():\n    assert False\n")
+    assert not conform.passed([run]) and "FAILED (1)" in conform.matrix([run])

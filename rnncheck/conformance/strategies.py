@@ -12,6 +12,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from rnncheck.activations import ACTIVATION_NAMES
 from rnncheck.cells import CELLS, MERGE_MODES, SEQUENCE_CELLS
 from rnncheck.cells import cell as cell_facts
 
@@ -225,17 +226,22 @@ def sequence_cases(
     max_input_size: int = 6,
     max_units: int = 6,
     options: bool = True,
+    activations: tuple[str, ...] = (),
 ):
-    """Random small sizes (time may be 1), random weights and, with options=True, every Keras option on or off."""
+    """Random small sizes (time may be 1), random weights and, with options=True, every Keras option on or off;
+    with `activations`, the cell's activation (and recurrent_activation, where it has one) drawn from them."""
     _check_bounds(batch=(1, max_batch), time=(1, max_time), input_size=(1, max_input_size), units=(1, max_units))
+    unknown = sorted(set(activations) - set(ACTIVATION_NAMES))
+    if unknown:
+        raise ValueError(f"activations: the reference has no {', '.join(unknown)}; it has {', '.join(ACTIVATION_NAMES)}")
     return _sequence_cases(
         cell=cell, max_batch=max_batch, max_time=max_time, max_input_size=max_input_size, max_units=max_units,
-        options=options,
+        options=options, activations=tuple(activations),
     )  # fmt: skip
 
 
 @st.composite
-def _sequence_cases(draw, *, cell, max_batch, max_time, max_input_size, max_units, options) -> SequenceCase:
+def _sequence_cases(draw, *, cell, max_batch, max_time, max_input_size, max_units, options, activations) -> SequenceCase:
     cell = cell or draw(cells)
     batch, time = draw(st.integers(1, max_batch)), draw(st.integers(1, max_time))
     d, u = draw(st.integers(1, max_input_size)), draw(st.integers(1, max_units))
@@ -243,7 +249,12 @@ def _sequence_cases(draw, *, cell, max_batch, max_time, max_input_size, max_unit
     gu = facts.gate_count * u
     reset_after = _gru_option(draw, cell)
     use_bias = draw(st.booleans()) if options else True
-    bias_shape = (2, gu) if cell == "gru" and reset_after else (gu,)
+    bias_shape = facts.bias_shape(u, reset_after=reset_after)
+    cell_options = ()
+    if activations:
+        cell_options = (("activation", draw(st.sampled_from(activations), label="activation")),)
+        if "recurrent_activation" in facts.options:
+            cell_options += (("recurrent_activation", draw(st.sampled_from(activations), label="recurrent")),)
     return SequenceCase(
         cell=cell,
         x=draw(float32_arrays((batch, time, d), scale=2.0)),
@@ -257,6 +268,7 @@ def _sequence_cases(draw, *, cell, max_batch, max_time, max_input_size, max_unit
         if options and draw(st.booleans())
         else None,
         mask=draw(hnp.arrays(np.bool_, (batch, time))) if options and draw(st.booleans()) else None,
+        cell_options=cell_options,
     )
 
 
@@ -631,8 +643,9 @@ MERGE_MODES_AND_NONE = MERGE_MODES + (None,)  # None: Bidirectional returns [for
 
 def _direction_weights(draw, cell: str, *, input_size: int, units: int, use_bias: bool, reset_after: bool) -> tuple:
     """(kernel, recurrent_kernel, bias or None) of one direction, in Keras's layout."""
-    gu = cell_facts(cell).gate_count * units
-    bias_shape = (2, gu) if cell == "gru" and reset_after else (gu,)
+    facts = cell_facts(cell)
+    gu = facts.gate_count * units
+    bias_shape = facts.bias_shape(units, reset_after=reset_after)
     return (
         draw(float32_arrays((input_size, gu))),
         draw(float32_arrays((units, gu))),

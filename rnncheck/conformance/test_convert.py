@@ -44,7 +44,7 @@ def _pin(cell, *, layers=1, bidirectional=False, use_bias=True, initial_state=Fa
         layer = []
         for _ in range(directions):
             layer += [draw(d if k == 0 else directions * u, facts.gate_count * u), draw(u, facts.gate_count * u)]
-            layer += [draw(*((2, 3 * u) if cell == "gru" else (facts.gate_count * u,)))] if use_bias else []
+            layer += [draw(*facts.bias_shape(u))] if use_bias else []  # GRU: reset_after=True, PyTorch's
         weights.append(tuple(layer))
     states = None
     if initial_state:
