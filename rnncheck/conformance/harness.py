@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 
 TOLERANCES = {
+    # A float64 framework against the float64 reference: the same sums in another order.
+    "float64": dict(rtol=1e-9, atol=1e-11),
     # The framework in float32 against the float64 reference, at most 6 units over 6 steps.
     "float32": dict(rtol=1e-5, atol=1e-5),
     # A float32 gradient sums batch * time * units products: under fuzz (TensorFlow, 2000 cases per unroll mode)
@@ -51,13 +53,15 @@ def assert_outputs_close(
     tolerance: str = "float32",
     case: object = None,
     sequences: Sequence[str] = ("output", "output_forward", "output_backward"),
+    framework: str | None = None,
 ) -> None:
     """Each actual array equals its expected one within TOLERANCES[tolerance]; shapes and counts must agree.
 
     `names` name the arrays in order; those in `sequences` have time on axis 1 when they are 3-D or more.
+    `framework` names what is under test (default: the active Keras backend).
     """
     tol = TOLERANCES[tolerance]
-    label = f"{framework_name()}: "
+    label = f"{framework or framework_name()}: "
     context = "" if case is None else f"\ncase: {case!r}"
     if len(actual) != len(expected):
         raise AssertionError(f"{label}returned {len(actual)} arrays, the reference {len(expected)}{context}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -68,11 +69,6 @@ def pinned(test, *, cases=PINS):
     return test
 
 
-def pinned_tanh(test):
-    """The pins the NumPy reference can compute (its SimpleRNN is tanh)."""
-    return pinned(test, cases=[case for case in PINS if case.activation == "tanh"])
-
-
 # Keras, PyTorch and the NumPy reference, each returning [output (batch, time, directions*u), *final states]:
 # the states layer by layer in Keras's order (forward h[, c], then backward h[, c]).
 
@@ -126,7 +122,8 @@ def torch_outputs(case: TorchStackCase, state_dict: dict[str, np.ndarray]) -> li
 
 
 def reference_outputs(case: TorchStackCase) -> list[np.ndarray]:
-    layer = reference.function(case.cell)
+    run = reference.function(case.cell)
+    layer = functools.partial(run, activation=case.activation) if case.cell == "simple" else run
     y, states = case.x, []
     for k, weights in enumerate(case.weights):
         per_direction = len(weights) // case.directions
@@ -163,8 +160,8 @@ def test_torch_module_with_converted_weights_matches_keras(case):
 
 
 @pytest.mark.usefixtures("with_torch")
-@pinned_tanh
-@given(case=torch_stack_cases(nonlinearities=("tanh",)))
+@pinned
+@given(case=torch_stack_cases())
 def test_torch_module_with_converted_weights_matches_reference(case):
     assert_all_close(torch_outputs(case, torch_state_dict(case)), reference_outputs(case), case)
 

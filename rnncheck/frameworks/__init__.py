@@ -36,10 +36,12 @@ FRAMEWORKS = {
     "tensorflow": Framework("tensorflow", "tensorflow", 'pip install "rnncheck"', True, "keras", "keras"),
     "jax": Framework("jax", "jax", 'pip install "rnncheck[backends]"', True, "keras", "keras"),
     "torch": Framework("torch", "torch", 'pip install "rnncheck[backends]"', True, "keras", "keras"),
+    # PyTorch's own nn.RNN / nn.GRU / nn.LSTM: its properties (conformance/test_pytorch.py) run in every column.
+    "pytorch": Framework("pytorch", "torch", 'pip install "rnncheck[backends]"', False, "torch", "pytorch"),
 }
 KERAS_BACKENDS = tuple(name for name, f in FRAMEWORKS.items() if f.keras_backend)
 LAYOUTS = ("keras", "torch")  # the weight layouts rnncheck.params and rnncheck.convert name weights in
-INSTALL = {f.library: f.install for f in FRAMEWORKS.values()}  # by library: what a skip for a missing one says
+INSTALL = {f.library: f.install for f in FRAMEWORKS.values()}  # noqa: C416  # by library: what a skip for a missing one says
 
 
 def framework(name: str) -> Framework:
