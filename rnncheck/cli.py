@@ -132,11 +132,13 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--repro", metavar="ID", help="print the script that reproduces cause ID (exits 1 while it holds)")
     d.add_argument("--json", action="store_true")
 
-    v = commands.add_parser("convert", help="a saved Keras recurrent model as PyTorch tensors (safetensors)")
+    v = commands.add_parser(
+        "convert", help="a saved Keras recurrent model as PyTorch tensors (OUT.safetensors) or an ONNX graph (OUT.onnx)"
+    )
     v.set_defaults(func=run_convert)
     v.add_argument("model", type=existing_path, metavar="MODEL.keras", help="a model saved by model.save()")
-    v.add_argument("out", type=new_file, metavar="OUT.safetensors", help="written whole or not at all")
-    v.add_argument("--json", action="store_true", help="the tensors and the PyTorch model as JSON")
+    v.add_argument("out", type=new_file, metavar="OUT", help="OUT.safetensors or OUT.onnx; written whole or not at all")
+    v.add_argument("--json", action="store_true", help="what was written, as JSON")
 
     c = commands.add_parser("conform", help="the property suite once per Keras backend, as a matrix")
     c.set_defaults(func=run_conform)
@@ -353,6 +355,14 @@ def gradients_table(records) -> str:
 
 
 def run_convert(args) -> int:
+    if args.out.suffix == ".onnx":
+        from rnncheck.onnx_graph import convert_keras_to_onnx
+
+        record = convert_keras_to_onnx(args.model, args.out)
+        summary = record.to_dict()
+        print(json.dumps(summary, indent=2) if args.json else " -> ".join(layer["kind"] for layer in summary["layers"]))
+        print(f"ONNX opset {record.opset}, {record.parameters} parameters written to {args.out}", file=sys.stderr)
+        return 0
     from rnncheck.export import convert_keras_file
 
     record = convert_keras_file(args.model, args.out)

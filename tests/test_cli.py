@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from rnncheck import cli
+from rnncheck.conformance.backends import require
 from tests.files import tiny_arrays, write_npz
 
 
@@ -346,3 +347,17 @@ def test_divergences_repro_prints_a_script_that_needs_no_rnncheck(capsys):
 def test_divergences_repro_refuses_an_unknown_id_naming_the_ids(capsys):
     assert cli.main(["divergences", "--repro", "no-such-cause"]) == 2
     assert "unknown cause id 'no-such-cause'; the ids are: torch-unroll-flip-tuple" in capsys.readouterr().err
+
+
+def test_convert_to_onnx_writes_the_graph_and_refuses_a_non_model(tmp_path, capsys):
+    import keras
+
+    require("onnx")  # the onnx extra; a failure where RNNCHECK_REQUIRE_BACKENDS is set
+    model = keras.Sequential([keras.Input((3, 2)), keras.layers.GRU(4), keras.layers.Dense(3, activation="softmax")])
+    model.save(tmp_path / "model.keras")
+    assert cli.main(["convert", str(tmp_path / "model.keras"), str(tmp_path / "model.onnx"), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["input"]["shape"] == ["batch", "time", 2] and (tmp_path / "model.onnx").stat().st_size > 0
+    (tmp_path / "junk.keras").write_bytes(b"not a zip")
+    assert cli.main(["convert", str(tmp_path / "junk.keras"), str(tmp_path / "junk.onnx")]) == 2
+    assert "junk.keras: not a Keras model file" in capsys.readouterr().err and not (tmp_path / "junk.onnx").exists()

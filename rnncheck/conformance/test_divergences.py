@@ -76,3 +76,16 @@ def test_output_names_follow_keras_order():
 
 def test_values_within_tolerance_pass():
     assert_outputs_close([np.ones(3) + 5e-6], [np.ones(3)], names=["output"])
+
+
+# The framework registry: every entry's adapter loads without its library and says what it supports.
+
+
+def test_every_framework_adapter_loads_and_says_what_it_supports():
+    from rnncheck.frameworks import FRAMEWORKS
+
+    for framework in FRAMEWORKS.values():
+        adapter = framework.load()
+        assert adapter.supports("lstm") is None, framework.name
+        reason = adapter.supports("convlstm2d")
+        assert reason is None if framework.keras_backend else "ConvLSTM2D" in reason, (framework.name, reason)

@@ -38,10 +38,12 @@ FRAMEWORKS = {
     "torch": Framework("torch", "torch", 'pip install "rnncheck[backends]"', True, "keras", "keras"),
     # PyTorch's own nn.RNN / nn.GRU / nn.LSTM: its properties (conformance/test_pytorch.py) run in every column.
     "pytorch": Framework("pytorch", "torch", 'pip install "rnncheck[backends]"', False, "torch", "pytorch"),
+    # ONNX's RNN / GRU / LSTM operators in onnxruntime (conformance/test_onnx.py), and the converter's graphs.
+    "onnxruntime": Framework("onnxruntime", "onnxruntime", 'pip install "rnncheck[onnx]"', False, "onnx", "onnxruntime"),
 }
 KERAS_BACKENDS = tuple(name for name, f in FRAMEWORKS.items() if f.keras_backend)
 LAYOUTS = ("keras", "torch")  # the weight layouts rnncheck.params and rnncheck.convert name weights in
-INSTALL = {f.library: f.install for f in FRAMEWORKS.values()}  # noqa: C416  # by library: what a skip for a missing one says
+INSTALL = {f.library: f.install for f in FRAMEWORKS.values()} | {"onnx": 'pip install "rnncheck[onnx]"'}  # by library: what a skip for a missing one says
 
 
 def framework(name: str) -> Framework:
