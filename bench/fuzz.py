@@ -2,7 +2,7 @@
 
     python bench/fuzz.py [--workers 2] [--runs 3] [--rootdir DIR]
 
-Runs tests/test_params.py's Keras properties under the `fuzz` profile with pytest-xdist (from DIR,
+Runs rnncheck/conformance/test_params.py's Keras properties under the `fuzz` profile with pytest-xdist (from DIR,
 default the repository root), and prints how many examples Hypothesis ran and how many per second:
 of the whole run's wall time (start-up included), and of the properties' own run time (pytest's call
 duration; with 2 workers the two properties run side by side, so the longer one is the wall time).
@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 PROPERTIES = [
-    "tests/test_params.py::test_recurrent_params_match_keras",
-    "tests/test_params.py::test_stacked_params_match_keras",
+    "rnncheck/conformance/test_params.py::test_recurrent_params_match_keras",
+    "rnncheck/conformance/test_params.py::test_stacked_params_match_keras",
 ]
 ROOT = Path(__file__).resolve().parent.parent
 

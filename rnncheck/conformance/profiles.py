@@ -1,7 +1,7 @@
 """Hypothesis profiles of the suite (pick one with Hypothesis's own --hypothesis-profile=NAME):
     dev   the default on a workstation: quick, randomized
     ci    Hypothesis's built-in one (derandomized, no deadline, no database), loaded where Hypothesis detects CI
-    fuzz  thousands of random examples per property; run it in parallel with pytest -n auto
+    fuzz  thousands of random examples per property (RNNCHECK_FUZZ_EXAMPLES, default 2000); run it with -n auto
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ def register() -> None:
     settings.register_profile("dev", max_examples=30, deadline=None, database=database)
     settings.register_profile("ci", parent=settings.get_profile("ci"), max_examples=50)
     settings.register_profile(
-        "fuzz", max_examples=2_000, deadline=None, database=database, suppress_health_check=[HealthCheck.too_slow]
+        "fuzz",
+        max_examples=int(os.environ.get("RNNCHECK_FUZZ_EXAMPLES", "2000")),
+        deadline=None, database=database, suppress_health_check=[HealthCheck.too_slow]
     )
     settings.load_profile("ci" if in_ci else "dev")
