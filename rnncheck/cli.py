@@ -11,7 +11,7 @@ from pathlib import Path
 from rnncheck.cells import CELL_NAMES, MERGE_MODES
 from rnncheck.cells import cell as cell_facts
 from rnncheck.config import CLASSIC_UNITS, PRESETS
-from rnncheck.frameworks import KERAS_BACKENDS, LAYOUTS
+from rnncheck.frameworks import FRAMEWORKS, LAYOUTS
 from rnncheck.params import model_params
 
 TRAIN_OPTIONS = ("units", "learning_rate", "batch_size", "epochs", "seed")  # TrainConfig fields set by flags
@@ -142,7 +142,10 @@ def parser() -> argparse.ArgumentParser:
 
     c = commands.add_parser("conform", help="the property suite once per Keras backend, as a matrix")
     c.set_defaults(func=run_conform)
-    c.add_argument("--backends", nargs="+", choices=KERAS_BACKENDS, help="default: every backend that is installed")
+    c.add_argument(
+        "--backends", "--frameworks", dest="backends", nargs="+", choices=list(FRAMEWORKS),
+        help="Keras backends and other frameworks (default: every one installed)",
+    )
     c.add_argument(
         "--tests", type=existing_path, metavar="PATH", help="a suite's folder (default: the one shipped in rnncheck, rnncheck/conformance)"
     )
@@ -389,7 +392,7 @@ def run_divergences(args) -> int:
 def run_conform(args) -> int:
     from rnncheck import conform
 
-    backends = args.backends or [b for b in KERAS_BACKENDS if conform.installed(b)]
+    backends = args.backends or [b for b in FRAMEWORKS if conform.installed(b)]
     runs = []
     for backend in backends:
         print(f"rnncheck conform: running the suite on {backend}...", file=sys.stderr)

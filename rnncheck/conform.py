@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rnncheck.frameworks import FRAMEWORKS, INSTALL, KERAS_BACKENDS  # noqa: F401  (INSTALL: tests/backends.py)
+from rnncheck.frameworks import CLAIMED, FRAMEWORKS, INSTALL, KERAS_BACKENDS  # noqa: F401  (INSTALL: backends.py)
 
 REQUIRE_ENV = "RNNCHECK_REQUIRE_BACKENDS"  # set: a test whose library is missing fails instead of skipping
 MISSING = "not installed"  # what the skip reason of such a test says (tests/backends.py)
@@ -146,16 +146,28 @@ def workers() -> int:
 PLUGINS = ["--disable-plugin-autoload", "-p", "xdist", "-p", "hypothesispytest", "-p", "rnncheck.conformance.plugin"]
 
 
+def selection(framework: str, tests: Path) -> list[str]:
+    """What pytest runs for `framework`'s column: a Keras backend every file no other framework claims (the
+    whole folder for another suite), another framework its own files."""
+    facts = FRAMEWORKS[framework]
+    if facts.suite:
+        return [str(tests / file) for file in facts.suite]
+    return [str(tests)] + [f"--ignore={tests / file}" for file in CLAIMED if (tests / file).is_file()]
+
+
 def run_backend(backend: str, *, tests: Path, pytest_args: list[str], require_installed: bool = False) -> BackendRun:
-    """Run the suite in a fresh process with KERAS_BACKEND=backend; a missing library is reported, not run."""
+    """Run the suite in a fresh process for one framework (KERAS_BACKEND=backend for a Keras backend, the default
+    backend for another framework); a missing library is reported, not run."""
     if not installed(backend):
         return BackendRun(backend, installed=False)
-    env = {**os.environ, "KERAS_BACKEND": backend}
+    keras_backend = backend if FRAMEWORKS[backend].keras_backend else os.environ.get("KERAS_BACKEND", "tensorflow")
+    env = {**os.environ, "KERAS_BACKEND": keras_backend}
     if require_installed:
         env[REQUIRE_ENV] = "1"
     with tempfile.TemporaryDirectory() as folder:
         junit = Path(folder) / "junit.xml"
-        command = [sys.executable, "-m", "pytest", str(tests), "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
+        command = [sys.executable, "-m", "pytest", *selection(backend, tests), "-q", "-p", "no:cacheprovider"]
+        command += [f"--junitxml={junit}"]
         command += PLUGINS + [f"--rootdir={tests.parent}", "-n", str(workers()), "--dist", "loadfile"]
         start = time.perf_counter()
         completed = subprocess.run(

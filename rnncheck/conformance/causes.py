@@ -3,16 +3,24 @@ the line upstream, and the Keras releases it was observed in (by running them). 
 
 A loop model wraps a reference layer function (rnncheck.reference.function(cell)) and returns what that backend's
 keras.backend.rnn computes instead; Bidirectional and stacks compose them as the reference composes its own loop.
+
+ONNX_CAUSES, a table of its own, holds the causes in onnx.reference's RNN, GRU and LSTM operators
+(conformance/test_onnx.py): each with the error it raises, or a reading: the case as onnx.reference reads it, on
+which the reference computes what it returns. They are not in CAUSES, which rnncheck divergences, rnncheck conform,
+the repro scripts (rnncheck.repro) and the reports (docs/upstream/ID.md) follow: no Keras backend runs them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 Loop = Callable[[Callable], Callable]  # a reference layer function -> that layer as one backend's loop runs it
+Reading = Callable[[Any], Any]  # a case (test_onnx.OperatorCase) -> the case as that framework reads it
 
 
 def as_documented(layer: Callable) -> Callable:
@@ -101,17 +109,21 @@ class Cause:
     """One bug (or documented difference) in one framework, however many properties it shows in."""
 
     id: str  # names its repro script (rnncheck divergences --repro ID) and its report (docs/upstream/ID.md)
-    backend: str  # the framework where it holds (a KERAS_BACKEND)
+    backend: str  # the framework where it holds (a KERAS_BACKEND; ONNX_CAUSES: "onnx.reference")
     summary: str  # one line: what goes wrong, and when
-    documented: str  # which side Keras's documentation agrees with, and where it says so
-    upstream: str  # the cause, file:line under keras/src
-    releases: tuple[str, ...]  # the Keras releases it was observed in, by running them
+    documented: str  # which side Keras's documentation (ONNX_CAUSES: the ONNX spec) agrees with, and where
+    upstream: str  # the cause, file:line under keras/src (ONNX_CAUSES: under onnx/)
+    releases: tuple[str, ...]  # the Keras (ONNX_CAUSES: onnx) releases it was observed in, by running them
     loop: Loop | None = field(default=None, repr=False)  # Keras computes the reference through this loop,
+    reads: Reading | None = field(default=None, repr=False)  # or the reference on the case as this returns it,
     raises: type[BaseException] | None = None  # or raises this,
     match: str = ""  # with a message matching this
 
     def to_dict(self) -> dict:
-        keras = {"raises": self.raises.__name__, "match": self.match} if self.raises else {"loop": self.loop.__name__}
+        if self.raises:
+            keras = {"raises": self.raises.__name__, "match": self.match}
+        else:
+            keras = {"loop": self.loop.__name__} if self.loop else {"reads": self.reads.__name__}
         return {
             "id": self.id,
             "backend": self.backend,
@@ -163,6 +175,114 @@ CAUSES: dict[str, Cause] = {
             upstream=_TF_UNROLL,
             releases=("3.15.1",),
             loop=tensorflow_unroll,
+        ),
+    ]
+}
+
+
+# onnx.reference (onnx 1.23.2): its RNN, GRU and LSTM operators against the ONNX spec (onnx/defs/rnn/defs.cc and
+# onnx/defs/doc_strings.cc, as the onnx wheel ships them) and onnxruntime, which follows it there.
+
+
+def onnx_reference_without_lengths(case):
+    """onnx.reference reads no sequence_lens: every sequence runs the whole time, Y is not padded with zeros."""
+    return dataclasses.replace(case, lengths=None)
+
+
+def onnx_reference_default_gate_activations(case):
+    """onnx.reference's GRU and LSTM compute sigmoid and tanh (Keras's defaults) whatever the activations say."""
+    return dataclasses.replace(case, activations=()) if case.cell in ("gru", "lstm") else case
+
+
+def onnx_reference_forward_activation_both_ways(case):
+    """onnx.reference's bidirectional RNN runs the forward direction's activation (and its alpha, beta) both ways."""
+    if case.cell != "simple" or len(case.activations) != 2:
+        return case
+    return dataclasses.replace(case, activations=(case.activations[0],) * 2)
+
+
+_ONNX_LENGTHS = (
+    "the spec (onnx/defs/rnn/defs.cc:128-131): sequence_lens gives 'lengths of the sequences in a batch' of X, "
+    "'packed (and potentially padded)' (:119); Y_h is 'the last output value of the hidden' (Y past a length is "
+    "padding: zero in onnxruntime); only without it are all sequences 'assumed ... to have length seq_length'"
+)
+_ONNX_ACTIVATIONS = (
+    "the spec (onnx/defs/rnn/defs.cc:228-231 GRU, :284-287 LSTM): activations lists 2 (GRU; 4 bidirectional) or 3 "
+    "(LSTM; 6) functions for f, g (and h) of the equations (doc_strings.cc:84-90, :461-468), as onnxruntime computes"
+)
+_ONNX_RNN_FUNCTIONS = (
+    "the spec (onnx/defs/doc_strings.cc:1338-1353): an RNN activation is any of Relu, Tanh, Sigmoid and, optional, "
+    "Affine, LeakyRelu, ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, Softsign, Softplus; onnxruntime runs them all"
+)
+_ONNX_RNN_DIRECTIONS = (
+    "the spec (onnx/defs/rnn/defs.cc:180-183): 'One (or two if bidirectional) activation function', the second "
+    "the reverse direction's (as W is Wi then WBi, :187-190), as onnxruntime reads it"
+)
+_ONNX_ALPHA = (
+    "the spec (onnx/defs/rnn/defs.cc:94-108): activation_alpha and activation_beta 'are consumed in the order of "
+    "activation functions': one per function that takes one, as onnxruntime (rnn_helpers.cc) and "
+    "rnncheck.onnx_layout.activation_attributes write them; their count is not num_directions"
+)
+
+ONNX_CAUSES: dict[str, Cause] = {
+    cause.id: cause
+    for cause in [
+        Cause(
+            id="onnx-reference-rnn-alpha-per-direction",
+            backend="onnx.reference",
+            summary="bidirectional RNN: activation_alpha or _beta not one per direction raises RuntimeError "
+            "when the session is made ([Tanh, Affine]: alpha [1.0])",
+            documented=_ONNX_ALPHA,
+            upstream="reference/ops/op_rnn.py:22-35: len(activation_alpha) and len(activation_beta) must be "
+            "num_directions",
+            releases=("1.23.2",),
+            raises=RuntimeError,
+            match=r"activation_(alpha|beta) must have the same size as num_directions",
+        ),
+        Cause(
+            id="onnx-reference-rnn-tanh-affine-only",
+            backend="onnx.reference",
+            summary="RNN with an activation other than Tanh or Affine (Relu, Sigmoid, ...) raises RuntimeError "
+            "when the session is made",
+            documented=_ONNX_RNN_FUNCTIONS,
+            upstream="reference/ops/op_rnn.py:68-73: choose_act knows Tanh and Affine, else 'Unknown activation "
+            "function'; called for activations[0] (:37) and [1] (:51)",
+            releases=("1.23.2",),
+            raises=RuntimeError,
+            match="Unknown activation function",
+        ),
+        Cause(
+            id="onnx-reference-ignores-sequence-lens",
+            backend="onnx.reference",
+            summary="RNN, GRU, LSTM ignore sequence_lens, silently: every sequence runs all steps (no error; "
+            "reads the case without lengths)",
+            documented=_ONNX_LENGTHS,
+            upstream="reference/ops/op_rnn.py:110, op_gru.py:142, op_lstm.py:153: sequence_lens=None  # noqa: "
+            "ARG002, never read; _run_forward loops over all of X (op_rnn.py:93, op_gru.py:47, op_lstm.py:46)",
+            releases=("1.23.2",),
+            reads=onnx_reference_without_lengths,
+        ),
+        Cause(
+            id="onnx-reference-gru-lstm-ignore-activations",
+            backend="onnx.reference",
+            summary="GRU and LSTM ignore activations (and their alpha, beta), silently: sigmoid and tanh always "
+            "(no error; reads the case with the default activations)",
+            documented=_ONNX_ACTIVATIONS,
+            upstream="reference/ops/op_gru.py:17-21 and op_lstm.py:17-24 hard-code f = sigmoid, g = h = tanh; "
+            "activations is never read (op_gru.py:144-146, op_lstm.py:157-159: # noqa: ARG002)",
+            releases=("1.23.2",),
+            reads=onnx_reference_default_gate_activations,
+        ),
+        Cause(
+            id="onnx-reference-rnn-reverse-uses-forward-activation",
+            backend="onnx.reference",
+            summary="bidirectional RNN runs activations[0] (with alpha[0], beta[0]) in both directions, silently "
+            "(no error; reads the case with the forward's activation both ways)",
+            documented=_ONNX_RNN_DIRECTIONS,
+            upstream="reference/ops/op_rnn.py:37-49 makes f1 of activations[0]; _run_forward (:94) applies f1 "
+            "for the forward (:171) and the reverse direction (:178); f2 (:50-65) is never used",
+            releases=("1.23.2",),
+            reads=onnx_reference_forward_activation_both_ways,
         ),
     ]
 }

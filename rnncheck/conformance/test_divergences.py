@@ -1,14 +1,23 @@
-"""The divergence table is consistent: every occurrence's example lies in its own region and in no other's, every
-cause is recorded once and occurs somewhere; and the harness's messages name what differs."""
+"""The divergence tables are consistent: every occurrence's example lies in its own region and in no other's, every
+cause is recorded once and occurs somewhere (Keras's in DIVERGENCES, onnx.reference's in test_onnx.py's
+ONNX_REFERENCE_DIVERGENCES, each replayed there as a strict xfail), and says what the framework does there; and the
+harness's messages name what differs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from rnncheck.conformance.causes import CAUSES
+from rnncheck.conformance.causes import CAUSES, ONNX_CAUSES
 from rnncheck.conformance.divergences import DIVERGENCES, recorded
 from rnncheck.conformance.harness import assert_outputs_close, output_names
+from rnncheck.conformance import test_onnx as onnx_suite  # a module: pytest collects none of its tests here
+from rnncheck.conformance.test_onnx import (
+    ONNX_REFERENCE_DIVERGENCES,
+    expected_outputs,
+    onnx_reference_expectation,
+    operator_attributes,
+)
 
 OCCURRENCES = pytest.mark.parametrize("row", DIVERGENCES, ids=lambda row: f"{row.test}-{row.id}")
 
@@ -28,11 +37,54 @@ def test_each_occurrence_names_a_recorded_cause(row):
     assert row.cause in CAUSES
 
 
-def test_each_cause_occurs_and_says_what_keras_does_there():
+def test_each_cause_occurs_and_says_what_the_framework_does_there():
     assert {row.cause for row in DIVERGENCES} == set(CAUSES)
+    assert [row.cause for row in ONNX_REFERENCE_DIVERGENCES] == list(ONNX_CAUSES)  # each once, in the table's order
+    assert not set(CAUSES) & set(ONNX_CAUSES)
     for cause in CAUSES.values():
-        assert (cause.loop is None) != (cause.raises is None), cause.id  # a loop model, or an error: one of them
+        assert (cause.loop is None) != (cause.raises is None) and cause.reads is None, cause.id  # loop or error
+    for cause in ONNX_CAUSES.values():
+        assert cause.backend == "onnx.reference" and cause.loop is None, cause.id
+        assert (cause.reads is None) != (cause.raises is None), cause.id  # a reading of the case, or an error
+    for cause in [*CAUSES.values(), *ONNX_CAUSES.values()]:
         assert cause.releases and cause.upstream and cause.documented, cause.id
+        assert cause.raises is None or cause.match, cause.id
+
+
+def test_each_onnx_reference_cause_is_replayed_as_a_strict_xfail_tagged_with_its_id():
+    replays = onnx_suite.test_onnx_reference_on_recorded_examples.pytestmark
+    (marks,) = [m for m in replays if m.name == "parametrize"]
+    replayed = {}
+    for param in marks.args[1]:
+        (xfail,) = [m for m in param.marks if m.name == "xfail"]
+        (row,) = param.values
+        replayed[row.cause] = xfail.kwargs
+    assert set(replayed) == set(ONNX_CAUSES)
+    for cause_id, xfail in replayed.items():
+        cause = ONNX_CAUSES[cause_id]
+        assert xfail["strict"] and xfail["reason"].endswith(f"[{cause_id}]"), cause_id  # rnncheck conform's tag
+        assert xfail["raises"] is (cause.raises or AssertionError), cause_id
+
+
+ONNX_ROWS = pytest.mark.parametrize("row", ONNX_REFERENCE_DIVERGENCES, ids=lambda row: row.cause)
+
+
+@ONNX_ROWS
+def test_each_onnx_reference_example_lies_in_its_own_region(row):
+    attributes = operator_attributes(row.example) if row.attributes is None else row.attributes
+    assert row.covers(row.example, attributes)
+    expectation = onnx_reference_expectation(row.example, row.attributes)
+    assert any(applied is row for applied in expectation.rows)
+    assert (expectation.error is row.facts) == (row.facts.raises is not None)  # its own error, the first one met
+
+
+@ONNX_ROWS
+def test_each_onnx_reference_reading_changes_the_answer_on_its_example(row):
+    # A reading predicts a divergence: on the minimal example, the case as onnx.reference reads it is another case.
+    if row.facts.reads is None:
+        return
+    documented, read = expected_outputs(row.example), expected_outputs(row.facts.reads(row.example))
+    assert any(a.shape != b.shape or not np.allclose(a, b, atol=1e-3) for a, b in zip(read, documented, strict=True))
 
 
 def test_occurrence_ids_are_unique_per_property():

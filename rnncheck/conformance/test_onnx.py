@@ -18,14 +18,19 @@ What the operators are checked against, by option:
 - every Keras activation with an ONNX equivalent (rnncheck.onnx_layout.KERAS_TO_ONNX_ACTIVATION), as activation and
   recurrent_activation, per direction.
 onnx.reference (onnx 1.23) implements less than the spec: it ignores sequence_lens and the activations of GRU and
-LSTM, and its RNN computes Tanh and Affine only, and the forward direction's for both. Its property draws only what
-it implements (operator_cases(reference_evaluator=True)).
+LSTM, its RNN computes Tanh and Affine only, the forward direction's both ways, and wants activation_alpha and _beta
+one per direction. Its property draws what onnxruntime's draws (operator_cases()) and expects the reference on the
+case as documented, except where a cause of rnncheck.conformance.causes.ONNX_CAUSES applies
+(ONNX_REFERENCE_DIVERGENCES: its region and minimal example): there the recorded error, or the reference on the case
+as onnx.reference reads it; several compose. Each cause's minimal example is a strict xfail asserting the spec's
+answer (test_onnx_reference_on_recorded_examples).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +43,7 @@ from rnncheck import reference
 from rnncheck.activations import activation as keras_activation
 from rnncheck.cells import cell as cell_facts
 from rnncheck.conformance.backends import require
+from rnncheck.conformance.causes import ONNX_CAUSES, Cause
 from rnncheck.conformance.harness import assert_outputs_close
 from rnncheck.conformance.strategies import (
     StackCase,
@@ -166,18 +172,12 @@ def operator_cases(
     *,
     directions: tuple[str, ...] = ("forward", "reverse", "bidirectional"),
     lengths: bool | None = None,
-    reference_evaluator: bool = False,
 ):
     """A plain layer's case (sequence_cases; direction forward, or reverse: Keras's go_backwards) or a Bidirectional
     one's (bidirectional_cases), layout 0 or 1, a drawn mask as sequence_lens in 1..time (lengths None: where the case has
     a mask; True: always; False: never) and Keras's activations with an ONNX equivalent, or its defaults.
-
-    reference_evaluator=True draws only what onnx.reference implements: no sequence_lens, GRU and LSTM with their
-    default activations, RNN with tanh or linear (Affine), the same in both directions.
     """
     direction = draw(st.sampled_from(directions), label="direction")
-    if reference_evaluator:
-        lengths = False
     if direction == "bidirectional":
         case = draw(bidirectional_cases())
         weights, initial_state, masked = (case.forward, case.backward), case.initial_state, case.mask is not None
@@ -187,10 +187,7 @@ def operator_cases(
         initial_state, masked = case.initial_state, case.mask is not None
     count = len(weights)
     activations = ()
-    if reference_evaluator:
-        if case.cell == "simple" and draw(st.booleans(), label="activations"):
-            activations = (_draw_activations(draw, "simple", ("tanh", "linear")),) * count  # the same both ways
-    elif draw(st.booleans(), label="activations"):
+    if draw(st.booleans(), label="activations"):
         activations = tuple(_draw_activations(draw, case.cell, ONNX_ACTIVATIONS) for _ in range(count))
     reset_after = case.reset_after
     x = case.x
@@ -298,12 +295,48 @@ def _evaluator(structure: tuple):
     return ReferenceEvaluator(_model(structure))
 
 
-def run_onnxruntime(case: OperatorCase) -> list[np.ndarray]:
-    return _ort_session(tuple(case.structure(transpose_layout=True).items())).run(None, case.feeds())
+ACTIVATION_ATTRIBUTES = ("activations", "activation_alpha", "activation_beta")
 
 
-def run_onnx_reference(case: OperatorCase) -> list[np.ndarray]:
-    return _evaluator(tuple(case.structure(transpose_layout=False).items())).run(None, case.feeds())
+def operator_attributes(case: OperatorCase) -> dict:
+    """The activations, activation_alpha and activation_beta attributes case's operator has (recurrent_model's)."""
+    return activation_attributes(case.cell, [dict(a) for a in case.activations] or [{}] * case.directions)
+
+
+def with_attributes(model, attributes: dict):
+    """A copy of `model` whose recurrent operator has `attributes` for its activation attributes."""
+    import onnx
+    from onnx import helper
+
+    patched = onnx.ModelProto()
+    patched.CopyFrom(model)
+    (node,) = [node for node in patched.graph.node if node.op_type in ("RNN", "GRU", "LSTM")]
+    kept = [a for a in node.attribute if a.name not in ACTIVATION_ATTRIBUTES]
+    del node.attribute[:]
+    node.attribute.extend(kept + [helper.make_attribute(k, v) for k, v in sorted(attributes.items())])
+    return patched
+
+
+def run_onnxruntime(case: OperatorCase, attributes: dict | None = None) -> list[np.ndarray]:
+    """onnxruntime on case's graph; `attributes`, where given, replace its operator's activation attributes."""
+    structure = tuple(case.structure(transpose_layout=True).items())
+    if attributes is None:
+        return _ort_session(structure).run(None, case.feeds())
+    import onnxruntime
+
+    model = with_attributes(_model(structure), attributes)
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, case.feeds())
+
+
+def run_onnx_reference(case: OperatorCase, attributes: dict | None = None) -> list[np.ndarray]:
+    """onnx.reference on case's graph; `attributes`, where given, replace its operator's activation attributes."""
+    structure = tuple(case.structure(transpose_layout=False).items())
+    if attributes is None:
+        return _evaluator(structure).run(None, case.feeds())
+    from onnx.reference import ReferenceEvaluator
+
+    return ReferenceEvaluator(with_attributes(_model(structure), attributes)).run(None, case.feeds())
 
 
 # Pinned cases: each cell each way, both layouts, lengths, initial states, activations.
@@ -334,11 +367,6 @@ PINS = [
     _pin("lstm", direction="bidirectional", initial_state=True, lengths=[2, 3]),
     _pin("lstm", layout=1, activations=[(("activation", "softsign"), ("recurrent_activation", "sigmoid"))]),
 ]
-REFERENCE_PINS = [  # those onnx.reference implements: no lengths, RNN with tanh or linear, GRU and LSTM's defaults
-    pin for pin in PINS
-    if pin.lengths is None
-    and (not pin.activations or pin.cell == "simple" and dict(pin.activations[0])["activation"] in ("tanh", "linear"))
-]  # fmt: skip
 
 
 def pinned(pins):
@@ -358,11 +386,197 @@ def test_onnxruntime_operators_match_the_reference(ort, case):
     assert_operator_close(batch_major(case, run_onnxruntime(case)), expected, case, "onnxruntime")
 
 
-@pinned(REFERENCE_PINS)
-@given(case=operator_cases(reference_evaluator=True))
+@pinned(PINS)
+@given(case=operator_cases())
 def test_onnx_reference_operators_match_the_reference(onnx_reference, case):
-    expected = expected_outputs(case)
-    assert_operator_close(batch_major(case, run_onnx_reference(case)), expected, case, "onnx.reference")
+    # The reference on the case as documented, except where ONNX_CAUSES apply (onnx_reference_expectation).
+    expectation = onnx_reference_expectation(case)
+    assume(expectation.error is not None or within_float32(expectation.outputs))
+    check_onnx_reference(case, expectation=expectation)
+
+
+# onnx.reference's divergences: each cause of ONNX_CAUSES, the cases it concerns, and its minimal example.
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceDivergence:
+    """One cause of ONNX_CAUSES in test_onnx_reference_operators_match_the_reference: its region, the cases
+    (with their operator's activation attributes) it concerns, and its minimal example, replayed as a strict xfail."""
+
+    cause: str  # a key of ONNX_CAUSES
+    covers: Callable[[OperatorCase, dict], bool] = dataclasses.field(repr=False)  # (case, operator_attributes)
+    example: OperatorCase  # the minimal example
+    onnx_reference: str  # what onnx.reference returns on it
+    documented: str  # what the spec says it returns, as onnxruntime does
+    attributes: dict | None = None  # the example's activation attributes, where not operator_attributes(example)
+    note: str = ""  # why the example is what it is, where that is not plain
+
+    @property
+    def facts(self) -> Cause:
+        return ONNX_CAUSES[self.cause]
+
+    @property
+    def reason(self) -> str:
+        """One line for pytest and rnncheck conform, ending with the cause's id as the other xfails' do."""
+        note = f" ({self.note})" if self.note else ""
+        return (
+            f"onnx.reference {self.onnx_reference}; the spec (and onnxruntime) {self.documented}{note}. "
+            f"{self.facts.upstream} [{self.cause}]"
+        )
+
+
+def _one(*shape, value=1.0):
+    return np.full(shape, value, np.float32)
+
+
+def _simple(x, kernel, recurrent=0.0, *, direction="forward", lengths=None, activations=()):
+    """A 1-unit RNN without bias on x (batch, time, 1): `kernel` and `recurrent` its 1x1 weights, each direction."""
+    weights = ((_one(1, 1, value=kernel), _one(1, 1, value=recurrent), None),) * (1 + (direction == "bidirectional"))
+    return OperatorCase("simple", x, weights, direction, lengths=lengths, activations=activations)
+
+
+_TANH, _LINEAR, _RELU = (("activation", "tanh"),), (("activation", "linear"),), (("activation", "relu"),)
+
+# In the order onnx.reference meets them: of two errors it raises the first (op_rnn.py:22 before :37).
+ONNX_REFERENCE_DIVERGENCES = [
+    ReferenceDivergence(
+        cause="onnx-reference-rnn-alpha-per-direction",
+        covers=lambda case, attributes: case.cell == "simple" and any(
+            len(attributes[name]) != case.directions for name in ("activation_alpha", "activation_beta")
+            if name in attributes
+        ),
+        example=_simple(_one(1, 1, 1), 1.0, direction="bidirectional", activations=(_TANH, _LINEAR)),
+        onnx_reference="RuntimeError: activation_alpha must have the same size as num_directions=2.",
+        documented="Y = [[tanh(1), 1]] = [[0.7616, 1.0]] (activations [Tanh, Affine], alpha [1.0], beta [0.0])",
+    ),
+    ReferenceDivergence(
+        cause="onnx-reference-rnn-tanh-affine-only",
+        covers=lambda case, attributes: case.cell == "simple" and any(
+            name not in ("Tanh", "Affine") for name in attributes.get("activations", ())
+        ),
+        example=_simple(_one(1, 1, 1), 1.0, activations=(_RELU,)),
+        onnx_reference="RuntimeError: Unknown activation function 'Relu'.",
+        documented="Y = Y_h = Relu(1) = 1.0",
+    ),
+    ReferenceDivergence(
+        cause="onnx-reference-ignores-sequence-lens",
+        covers=lambda case, attributes: case.lengths is not None,
+        example=_simple(_one(1, 2, 1), 1.0, 1.0, lengths=np.array([1], np.int32)),
+        onnx_reference="Y = [0.7616, 0.9427], Y_h = 0.9427: both steps run",
+        documented="Y = [0.7616, 0.0], Y_h = 0.7616: one step, then padding (R = 1)",
+    ),
+    ReferenceDivergence(
+        cause="onnx-reference-gru-lstm-ignore-activations",
+        covers=lambda case, attributes: case.cell in ("gru", "lstm") and "activations" in attributes,
+        example=OperatorCase(
+            "gru", _one(1, 1, 1), ((np.array([[0.0, 0.0, -1.0]], np.float32), _one(1, 3, value=0.0), None),),
+            activations=((("activation", "relu"), ("recurrent_activation", "sigmoid")),),
+        ),  # fmt: skip
+        onnx_reference="Y = (1 - 0.5) tanh(-1) = -0.3808",
+        documented="Y = (1 - 0.5) Relu(-1) = 0.0 (activations [Sigmoid, Relu]; W z, r, h = 0, 0, -1)",
+    ),
+    ReferenceDivergence(
+        cause="onnx-reference-rnn-reverse-uses-forward-activation",
+        covers=lambda case, attributes: (
+            case.cell == "simple" and len(case.activations) == 2 and case.activations[0] != case.activations[1]
+        ),
+        example=_simple(_one(1, 1, 1), 2.0, direction="bidirectional", activations=(_TANH, _LINEAR)),
+        attributes={"activations": ["Tanh", "Affine"], "activation_alpha": [1.0, 1.0], "activation_beta": [0.0, 0.0]},
+        onnx_reference="Y = [[tanh(2), tanh(2)]] = [[0.964, 0.964]]",
+        documented="Y = [[tanh(2), 2.0]]",
+        note="alpha and beta once per direction, which either reading takes for Affine(1, 0): the spec's single "
+        "alpha and beta are refused, onnx-reference-rnn-alpha-per-direction",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What onnx.reference returns on a case: the rows of ONNX_REFERENCE_DIVERGENCES whose region holds it, and
+    the error it raises (the first it meets), or the case as it reads it, on which the reference computes Y, Y_h."""
+
+    rows: tuple[ReferenceDivergence, ...]
+    error: Cause | None
+    read: OperatorCase
+
+    @functools.cached_property
+    def outputs(self) -> list[np.ndarray] | None:
+        """What onnx.reference returns (expected_outputs's layout), or None where it raises."""
+        return None if self.error is not None else expected_outputs(self.read)
+
+    def __str__(self) -> str:
+        if not self.rows:
+            return "onnx.reference expected: the reference on the case as documented (no recorded cause applies)"
+        what = (
+            f"{self.error.raises.__name__} matching {self.error.match!r} ({self.error.id})"
+            if self.error is not None
+            else f"the reference on the case as it reads it: {self.read!r}"
+        )
+        return f"onnx.reference expected, as the causes [{', '.join(row.cause for row in self.rows)}] apply: {what}"
+
+
+def onnx_reference_expectation(case: OperatorCase, attributes: dict | None = None) -> Expectation:
+    """The causes that apply to `case` (with `attributes`, default operator_attributes(case)), composed: the first
+    error among them, or each one's reading of the case, one after another."""
+    attributes = operator_attributes(case) if attributes is None else attributes
+    rows = tuple(row for row in ONNX_REFERENCE_DIVERGENCES if row.covers(case, attributes))
+    error = next((row.facts for row in rows if row.facts.raises is not None), None)
+    read = case
+    for row in rows:
+        if row.facts.reads is not None:
+            read = row.facts.reads(read)
+    return Expectation(rows, error, read)
+
+
+def check_onnx_reference(
+    case: OperatorCase, attributes: dict | None = None, *, expectation: Expectation | None = None
+) -> None:
+    """onnx.reference does on `case` what onnx_reference_expectation says; a failure names the causes applied."""
+    expectation = expectation or onnx_reference_expectation(case, attributes)
+    try:
+        if expectation.error is not None:
+            with pytest.raises(expectation.error.raises, match=expectation.error.match):
+                run_onnx_reference(case, attributes)
+        else:
+            actual = batch_major(case, run_onnx_reference(case, attributes))
+            assert_operator_close(actual, expectation.outputs, case, "onnx.reference")
+    except (AssertionError, pytest.fail.Exception) as failed:
+        raise AssertionError(f"{failed}\n{expectation}") from None
+    except Exception as error:
+        error.add_note(str(expectation))
+        raise
+
+
+def _replays() -> list:
+    return [
+        pytest.param(
+            row, id=row.cause,
+            marks=pytest.mark.xfail(strict=True, raises=row.facts.raises or AssertionError, reason=row.reason),
+        )  # fmt: skip
+        for row in ONNX_REFERENCE_DIVERGENCES
+    ]
+
+
+@pytest.mark.parametrize("row", _replays())
+def test_onnx_reference_on_recorded_examples(onnx_reference, row):
+    # The spec's answer (the reference on the example as documented): a fix upstream shows as XPASS, which fails.
+    case = row.example
+    actual = batch_major(case, run_onnx_reference(case, row.attributes))
+    assert_operator_close(actual, expected_outputs(case), case, "onnx.reference")
+
+
+@pytest.mark.parametrize("row", ONNX_REFERENCE_DIVERGENCES, ids=lambda row: row.cause)
+def test_onnx_reference_does_on_recorded_examples_what_their_causes_predict(onnx_reference, row):
+    assert any(applied is row for applied in onnx_reference_expectation(row.example, row.attributes).rows)
+    check_onnx_reference(row.example, row.attributes)
+
+
+@pytest.mark.parametrize("row", ONNX_REFERENCE_DIVERGENCES, ids=lambda row: row.cause)
+def test_onnxruntime_gives_recorded_examples_the_documented_answer(ort, row):
+    # The spec's answer is onnxruntime's: the example (the padded alpha of one included) is plain ONNX.
+    case = row.example
+    actual = batch_major(case, run_onnxruntime(case, row.attributes))
+    assert_operator_close(actual, expected_outputs(case), case, "onnxruntime")
 
 
 @given(case=operator_cases(directions=("forward", "reverse"), lengths=True))

@@ -23,6 +23,7 @@ class Framework:
     keras_backend: bool  # True: a KERAS_BACKEND value, the Keras layers run on `library`
     layout: str  # whose weight layout and names its layers use: "keras" or "torch"
     adapter: str  # rnncheck.frameworks.<adapter>
+    suite: tuple[str, ...] = ()  # the conformance files that judge it; a Keras backend: every file no other claims
 
     def installed(self) -> bool:
         return importlib.util.find_spec(self.library) is not None
@@ -36,12 +37,17 @@ FRAMEWORKS = {
     "tensorflow": Framework("tensorflow", "tensorflow", 'pip install "rnncheck"', True, "keras", "keras"),
     "jax": Framework("jax", "jax", 'pip install "rnncheck[backends]"', True, "keras", "keras"),
     "torch": Framework("torch", "torch", 'pip install "rnncheck[backends]"', True, "keras", "keras"),
-    # PyTorch's own nn.RNN / nn.GRU / nn.LSTM: its properties (conformance/test_pytorch.py) run in every column.
-    "pytorch": Framework("pytorch", "torch", 'pip install "rnncheck[backends]"', False, "torch", "pytorch"),
+    # PyTorch's own nn.RNN / nn.GRU / nn.LSTM, its column of conform: its properties and its parameter names.
+    "pytorch": Framework(
+        "pytorch", "torch", 'pip install "rnncheck[backends]"', False, "torch", "pytorch", ("test_pytorch.py", "test_torch.py")
+    ),
     # ONNX's RNN / GRU / LSTM operators in onnxruntime (conformance/test_onnx.py), and the converter's graphs.
-    "onnxruntime": Framework("onnxruntime", "onnxruntime", 'pip install "rnncheck[onnx]"', False, "onnx", "onnxruntime"),
+    "onnxruntime": Framework(
+        "onnxruntime", "onnxruntime", 'pip install "rnncheck[onnx]"', False, "onnx", "onnxruntime", ("test_onnx.py",)
+    ),
 }
 KERAS_BACKENDS = tuple(name for name, f in FRAMEWORKS.items() if f.keras_backend)
+CLAIMED = tuple(file for f in FRAMEWORKS.values() for file in f.suite)  # files a Keras backend's column leaves out
 LAYOUTS = ("keras", "torch")  # the weight layouts rnncheck.params and rnncheck.convert name weights in
 INSTALL = {f.library: f.install for f in FRAMEWORKS.values()} | {"onnx": 'pip install "rnncheck[onnx]"'}  # by library: what a skip for a missing one says
 
