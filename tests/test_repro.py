@@ -19,6 +19,7 @@ PRINTS = {
     "jax-scan-masked-output-h0": ("output [[1.0]], state [[1.0]]", "output [[0.0]], state [[1.0]]"),
     "jax-unroll-zero-output-for-mask-ignored": ("[[[0.7616], [0.7616]]]", "[[[0.7616], [0.0]]]"),
     "tensorflow-unroll-reversed-mask-zeroing": ("[[[0.0, 0.0], [0.0, 0.0]]]", "[[[0.0, 0.7616], [0.0, 0.0]]]"),
+    "jax-scan-mask-rank": ("[[0.4621, 0.0], [0.4621, 0.0]]", "[[0.4621, 0.4621], [0.0, 0.0]]"),
 }
 
 

@@ -82,6 +82,50 @@ def tensorflow_unroll(layer: Callable) -> Callable:
     return run
 
 
+class KerasRaises(Exception):
+    """What a loop model raises where the backend's own loop raises `error` (a Property then expects that error)."""
+
+    def __init__(self, error: type[BaseException]):
+        super().__init__(error.__name__)
+        self.error = error
+
+
+def jax_scan_mask(layer: Callable) -> Callable:
+    """jax, unroll=False, with a mask: each step's mask is (batch, 1) and jnp.where broadcasts it against the
+    states' last axes. Right for (batch, u); for ConvLSTM's (batch, *spatial, filters) it masks along the spatial
+    axes instead of the batch (wrong values), fails to broadcast (ValueError), or changes the carry's shape
+    (lax.scan's TypeError). A masked step also outputs the carried h (states[0]), h0 before any real step."""
+
+    def run(x, *weights, mask=None, initial_state=None, go_backwards=False, return_sequences=False,
+            return_state=False, zero_output_for_mask=False, **options):  # fmt: skip
+        if mask is None:
+            return layer(x, *weights, initial_state=initial_state, go_backwards=go_backwards,
+                         return_sequences=return_sequences, return_state=return_state, **options)  # fmt: skip
+        x, mask = np.asarray(x), np.asarray(mask, dtype=bool)
+        states = None if initial_state is None else [np.asarray(s, dtype=np.float64) for s in _states(initial_state)]
+        outputs = []
+        for t in range(x.shape[1] - 1, -1, -1) if go_backwards else range(x.shape[1]):
+            output, *new = layer(x[:, t : t + 1], *weights, initial_state=states, return_state=True, **options)
+            states = [np.zeros_like(n) for n in new] if states is None else states
+            is_masked = ~mask[:, t : t + 1]  # (batch, 1), as jax/rnn.py:154 makes it
+            merged = []
+            for old, fresh in zip(states, new, strict=True):
+                try:
+                    value = np.where(is_masked, old, fresh)
+                except ValueError:
+                    raise KerasRaises(ValueError) from None
+                if value.shape != old.shape:  # lax.scan: the carry's type must not change
+                    raise KerasRaises(TypeError)
+                merged.append(value)
+            previous = np.zeros_like(output) if zero_output_for_mask else states[0]
+            outputs.append(np.where(is_masked, previous, output))
+            states = merged
+        result = np.stack(outputs, axis=1) if return_sequences else outputs[-1]
+        return [result, *states] if return_state else result
+
+    return run
+
+
 def _states(initial_state) -> list:
     return list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
 
@@ -99,6 +143,11 @@ _ZERO_OUTPUT = (
     "the reference: keras.backend.rnn's docstring (tensorflow/rnn.py:59): with zero_output_for_mask 'the output for "
     "masked timestep will be zeros', as tensorflow, torch and jax's scan do, last output included; RNN's docstring "
     "(layers/rnn/rnn.py:57) uses it only with return_sequences, but jax's unroll ignores it even there"
+)
+_JAX_SCAN_MASK = (
+    "jax/rnn.py:154-175: is_masked = jnp.all(~mask_t, axis=-1, keepdims=True) is (batch, 1), and jnp.where(is_masked, "
+    "s, ns) broadcasts it against the states' last two axes; the unrolled loop's _expand_mask (:46-59) tiles it to "
+    "each state's rank, as tensorflow/rnn.py does"
 )
 _RUNS = "the reference: tensorflow, jax, and torch with unroll=False run it; unroll only trades memory for speed"
 
@@ -166,6 +215,15 @@ CAUSES: dict[str, Cause] = {
             upstream=_JAX_UNROLL,
             releases=("3.15.1",),
             loop=jax_unroll,
+        ),
+        Cause(
+            id="jax-scan-mask-rank",
+            backend="jax",
+            summary="a mask with ConvLSTM (states of rank > 2): errors, or masks along the spatial axes, not the batch",
+            documented=_RUNS + "; keras.layers.RNN takes a mask for any cell (layers/rnn/rnn.py)",
+            upstream=_JAX_SCAN_MASK,
+            releases=("3.15.1",),
+            loop=jax_scan_mask,
         ),
         Cause(
             id="tensorflow-unroll-reversed-mask-zeroing",

@@ -16,6 +16,7 @@ A property is defined once, as a Property; from it come
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ import keras
 import numpy as np
 import pytest
 
-from rnncheck.conformance.causes import CAUSES, Cause, Loop, as_documented
+from rnncheck.conformance.causes import CAUSES, Cause, KerasRaises, Loop, as_documented
 from rnncheck.conformance.strategies import BidirectionalCase, GradientCase, SequenceCase, StackCase, StackedLayer
 
 
@@ -39,6 +40,7 @@ class Occurrence:
     reference: str  # what rnncheck.reference returns on it
     covers: Callable[..., bool] = field(repr=False)  # the drawn arguments (as in example) this occurrence concerns
     note: str = ""  # how the cause reaches this property, where that is not plain
+    error: type[BaseException] | None = None  # what Keras raises on this example, where the cause's model says so
 
     @property
     def facts(self) -> Cause:
@@ -98,10 +100,15 @@ class Property:
         elif row.raises is not None:
             with pytest.raises(row.raises, match=row.match):
                 self.actual(**arguments)
-        elif self.diverged is not None:
-            self.diverged(row.loop, **arguments)
         else:
-            self.compare(self.actual(**arguments), self.expected(row.loop, **arguments), arguments)
+            try:
+                if self.diverged is not None:
+                    self.diverged(row.loop, **arguments)
+                else:
+                    self.compare(self.actual(**arguments), self.expected(row.loop, **arguments), arguments)
+            except KerasRaises as raised:  # the loop model says the backend's loop raises here
+                with pytest.raises(raised.error):
+                    self.actual(**arguments)
 
     def replay(self, row: Occurrence) -> None:
         """Row's example: on its backend the framework must still disagree with the reference; elsewhere, check."""
@@ -128,7 +135,9 @@ def replays(test: str) -> list:
         pytest.param(
             row,
             id=row.id,
-            marks=pytest.mark.xfail(strict=True, raises=row.raises or AssertionError, reason=xfail_reason(row))
+            marks=pytest.mark.xfail(
+                strict=True, raises=row.raises or row.error or AssertionError, reason=xfail_reason(row)
+            )
             if row.backend == active_backend()
             else (),
         )
@@ -140,6 +149,19 @@ def replays(test: str) -> list:
 def xfail_reason(row: Occurrence) -> str:
     """One line for pytest and rnncheck conform: both sides on the example, the cause and its id."""
     return f"Keras {row.keras}; reference {row.reference}. {row.reason} [{row.cause}]"
+
+
+# ConvLSTM1D on 2 sequences of 1 step, 2 positions, 1 channel, 1 filter: bias 1 gives c = i tanh(1), h = o tanh(c).
+CONV_MASKED = SequenceCase(
+    cell="convlstm1d",
+    x=np.zeros((2, 1, 2, 1), np.float32),
+    kernel=np.zeros((1, 1, 4), np.float32),
+    recurrent_kernel=np.zeros((1, 1, 4), np.float32),
+    bias=np.array([0.0, 0.0, 10.0, 10.0], np.float32),
+    mask=np.array([[True], [False]]),
+    cell_options=(("strides", (1,)), ("padding", "valid"), ("dilation_rate", (1,)), ("data_format", "channels_last")),
+)
+CONV_MASKED_MISFIT = dataclasses.replace(CONV_MASKED, x=np.zeros((2, 1, 3, 1), np.float32))
 
 
 def _bidirectional_in(case: StackCase) -> bool:
@@ -463,5 +485,33 @@ DIVERGENCES: list[Occurrence] = [
         covers=lambda gradient_case, unroll: (
             unroll and gradient_case.case.mask is not None and gradient_case.zero_output_for_mask
         ),
+    ),
+    Occurrence(
+        id="jax-convlstm-mask",
+        cause="jax-scan-mask-rank",
+        test="test_convlstm_reference_matches_keras",
+        example=dict(case=CONV_MASKED),
+        keras="output [[0.4621], [0.]] for both sequences: position 1 is masked in each, not sequence 1",
+        reference="[[0.4621], [0.4621]] for sequence 0; [[0.], [0.]] for the masked sequence 1",
+        covers=lambda case: case.mask is not None,
+    ),
+    Occurrence(
+        id="jax-convlstm-mask",
+        cause="jax-scan-mask-rank",
+        test="test_convlstm_output_and_state_shapes_match_keras",
+        example=dict(case=CONV_MASKED_MISFIT),
+        keras="ValueError: the (batch, 1) mask does not broadcast against the (batch, 3, 1) states",
+        reference="output (2, 3, 1), h (2, 3, 1), c (2, 3, 1)",
+        covers=lambda case: case.mask is not None,
+        error=ValueError,
+    ),
+    Occurrence(
+        id="jax-convlstm-mask",
+        cause="jax-scan-mask-rank",
+        test="test_convlstm_bptt_matches_backend_autodiff",
+        example=dict(pair=(CONV_MASKED, np.array([[[1.0], [2.0]], [[3.0], [4.0]]], np.float32))),
+        keras="dL/dbias sums d_output over position 0 of both sequences (1 + 3), the steps its forward ran",
+        reference="dL/dbias sums it over both positions of sequence 0 (1 + 2)",
+        covers=lambda pair: pair[0].mask is not None,
     ),
 ]

@@ -44,17 +44,39 @@ def test_convlstm_params_match_the_formula_and_keras(sizes):
     assert [w.shape for w in counted.weights] == [tuple(v.shape) for v in layer.weights]
 
 
-@given(case=conv_cases())
-def test_convlstm_output_and_state_shapes_match_keras(case):
-    options = dict(case.cell_options)
+def keras_shapes(case: SequenceCase) -> list[tuple]:
     layer = keras_layer(case.cell, **case.layer_options, return_state=True)
-    returned = as_numpy(layer(case.x, **case.call_options))
-    expected = conv_output_shapes(
+    return [r.shape for r in as_numpy(layer(case.x, **case.call_options))]
+
+
+def expected_shapes(loop, case: SequenceCase) -> list[tuple]:
+    if loop is not divergences.as_documented:
+        loop(reference.function(case.cell))(case.x, *weights_of(case), **case.reference_options)  # may raise
+    return conv_output_shapes(
         case.cell, batch=case.x.shape[0], time=case.x.shape[1], spatial=case.spatial, filters=case.units,
         kernel_size=case.kernel.shape[: len(case.spatial)], return_sequences=case.return_sequences, return_state=True,
-        **options,
+        **dict(case.cell_options),
     )  # fmt: skip
-    assert [r.shape for r in returned] == expected
+
+
+def assert_shapes_equal(actual, expected, arguments) -> None:
+    assert actual == expected, f"{arguments}: Keras returned shapes {actual}, the rule says {expected}"
+
+
+SHAPES_MATCH_KERAS = divergences.Property(
+    "test_convlstm_output_and_state_shapes_match_keras",
+    actual=lambda case: keras_shapes(case),
+    expected=lambda loop, case: expected_shapes(loop, case),
+    compare=assert_shapes_equal,
+)
+
+
+@given(case=conv_cases())
+def test_convlstm_output_and_state_shapes_match_keras(case):
+    SHAPES_MATCH_KERAS.check(case=case)
+
+
+test_convlstm_output_and_state_shapes_match_keras_on_recorded_examples = SHAPES_MATCH_KERAS.replay_test()
 
 
 def keras_outputs(case: SequenceCase) -> list[np.ndarray]:
@@ -94,8 +116,7 @@ ONE_PIXEL = SequenceCase(
 def test_convlstm_reference_matches_keras(case):
     CONVLSTM_MATCHES_REFERENCE.check(case=case)
 
-# No divergence of ConvLSTM is recorded yet: its replay test (CONVLSTM_MATCHES_REFERENCE.replay_test()) comes with
-# the first occurrence in rnncheck/conformance/divergences.py.
+test_convlstm_reference_matches_keras_on_recorded_examples = CONVLSTM_MATCHES_REFERENCE.replay_test()
 
 
 def test_one_pixel_convlstm_is_an_lstm_of_one_unit():
@@ -152,15 +173,43 @@ def test_convlstm_bptt_matches_finite_differences(pair):
         np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-6, err_msg=f"dL/d{name}")
 
 
-@given(pair=conv_gradient_cases())
-def test_convlstm_bptt_matches_backend_autodiff(pair):
+def keras_conv_gradients(pair) -> list[np.ndarray]:
     case, d_output = pair
     layer = keras_layer(case.cell, **case.layer_options, fresh=True)
     grads = autodiff.vjp(layer, case.x, d_output, initial_state=case.initial_state, mask=case.mask)
     names = ["x", "kernel", "recurrent_kernel"] + ([] if case.bias is None else ["bias"])
-    actual = [grads[name] for name in names] + list(grads.get("initial_state", ()))
+    return [grads[name] for name in names] + list(grads.get("initial_state", ()))
+
+
+def assert_conv_gradients_close(actual, expected, arguments) -> None:
+    case = arguments["pair"][0]
+    names = ["x", "kernel", "recurrent_kernel"] + ([] if case.bias is None else ["bias"])
     labels = [f"dL/d{name}" for name in names] + (["dL/dh0", "dL/dc0"] if case.initial_state is not None else [])
-    assert_outputs_close(actual, bptt_list(case, d_output), names=labels, tolerance="float32 gradient", case=case)
+    assert_outputs_close(actual, expected, names=labels, tolerance="float32 gradient", case=arguments)
+
+
+def assert_conv_forward_runs(loop, *, pair) -> None:
+    """In a cause's region the backend differentiates its own loop: its forward must be that loop's."""
+    case, _ = pair
+    expected = reference_outputs(case, loop)
+    assert_conv_close(keras_outputs(case), expected, dict(pair=pair))
+
+
+CONVLSTM_BPTT_MATCHES_AUTODIFF = divergences.Property(
+    "test_convlstm_bptt_matches_backend_autodiff",
+    actual=lambda pair: keras_conv_gradients(pair),
+    expected=lambda loop, pair: bptt_list(*pair),
+    compare=assert_conv_gradients_close,
+    diverged=assert_conv_forward_runs,
+)
+
+
+@given(pair=conv_gradient_cases())
+def test_convlstm_bptt_matches_backend_autodiff(pair):
+    CONVLSTM_BPTT_MATCHES_AUTODIFF.check(pair=pair)
+
+
+test_convlstm_bptt_matches_backend_autodiff_on_recorded_examples = CONVLSTM_BPTT_MATCHES_AUTODIFF.replay_test()
 
 
 def test_convlstm_refuses_strides_with_dilation_as_keras_documents():
