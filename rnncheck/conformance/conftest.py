@@ -19,6 +19,9 @@ WARNINGS = (
     # Keras's model.save() (and get_weights() on jax and torch) call np.array(tensor) on tensors whose __array__
     # takes no copy= keyword, which NumPy 2.4 deprecates: Keras's code, not ours (ours reads tensors with np.asarray).
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning:keras",
+    # torch's CUDA build, on a machine with no GPU driver, warns once per process when autograd first asks how many
+    # devices there are (c10/cuda/CUDAFunctions.cpp): the machine's, not our code's; PyTorch then runs on the CPU.
+    "ignore:CUDA initialization:UserWarning",
 )
 
 
