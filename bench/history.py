@@ -263,28 +263,31 @@ def build(env: Env, constraints: Path) -> None:
 
 def snapshot(cache: Path, which: str) -> tuple[Path, str]:
     """A copy of the rnncheck package, so that every release runs the same suite while others edit the tree: "head"
-    the checkout's last commit (git archive: the suite as committed, without work in progress), "tree" the files
-    as they are now. The runs put its folder first on PYTHONPATH, ahead of the editable install's finder."""
+    (or a commit) of the checkout (git archive: the suite as committed, without work in progress), "tree" the
+    files as they are now. The runs put its folder first on PYTHONPATH, ahead of the editable install's finder."""
     import rnncheck
 
     source = Path(rnncheck.__file__).resolve().parent
-    folder = cache / f"suite-{which}-{time.strftime('%Y%m%d-%H%M%S')}"
     if which == "tree":
+        folder = cache / f"suite-tree-{time.strftime('%Y%m%d-%H%M%S')}"
         skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
         shutil.copytree(source, folder / "rnncheck", ignore=skip)
         return folder, f"the tree at {source}"
-    commit = sh(["git", "-C", source, "rev-parse", "HEAD"], timeout=60)
+    commit = sh(["git", "-C", source, "rev-parse", "--verify", f"{'HEAD' if which == 'head' else which}^{{commit}}"])
     if commit.returncode:
-        raise SystemExit(f"--suite head: {source} is in no git checkout: {error_line(commit.stderr)}")
-    folder.mkdir(parents=True)
-    archive = folder / "rnncheck.tar"
-    done = sh(["git", "-C", source.parent, "archive", "-o", archive, "HEAD", "rnncheck"], timeout=300)
-    if done.returncode:
-        raise SystemExit(f"git archive failed: {error_line(done.stderr)}")
-    with tarfile.open(archive) as tar:
-        tar.extractall(folder, filter="data")
-    archive.unlink()
-    return folder, f"commit {commit.stdout.strip()[:12]} of {source.parent}"
+        raise SystemExit(f"--suite {which}: no such commit in {source}'s checkout: {error_line(commit.stderr)}")
+    commit = commit.stdout.strip()
+    folder = cache / f"suite-{commit[:12]}"
+    if not (folder / "rnncheck" / "conformance").is_dir():  # one copy per commit, kept like the environments
+        folder.mkdir(parents=True, exist_ok=True)
+        archive = folder / "rnncheck.tar"
+        done = sh(["git", "-C", source.parent, "archive", "-o", archive, commit, "rnncheck"], timeout=300)
+        if done.returncode:
+            raise SystemExit(f"git archive failed: {error_line(done.stderr)}")
+        with tarfile.open(archive) as tar:
+            tar.extractall(folder, filter="data")
+        archive.unlink()
+    return folder, f"commit {commit[:12]} of {source.parent}"
 
 
 def conform(
@@ -326,7 +329,7 @@ from rnncheck.conformance.divergences import DIVERGENCES
 print(json.dumps({
     "causes": {c.id: {"backend": c.backend, "summary": c.summary, "releases": list(c.releases)}
                for c in CAUSES.values()},
-    "occurrences": [{"id": r.id, "test": r.test, "cause": r.cause, "backend": r.backend} for r in DIVERGENCES],
+    "occurrences": [{"id": r.id, "test": r.test, "cause": r.cause, "backends": list(r.backends)} for r in DIVERGENCES],
 }))
 """
     variables = {**os.environ, "KERAS_BACKEND": "numpy", "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -498,9 +501,12 @@ def main(argv: list[str] | None = None) -> int:
                      help="seconds for one backend's run (default %(default)s)")
     top.add_argument("--json", action="store_true", help="print the report as JSON instead of Markdown")
     top.add_argument("--save", type=Path, metavar="FILE", help="also write the JSON report to FILE")
-    top.add_argument("--suite", choices=("head", "tree", "live"), default="head",
-                     help="the rnncheck that runs: a copy of the checkout's HEAD (default) or of the tree taken at the "
-                          "start, or the tree live (edits during the run reach the later runs)")
+    top.add_argument("--suite", default="head", metavar="head|COMMIT|tree|live",
+                     help="the rnncheck that runs: a copy of the checkout's HEAD (default) or of a commit, or of the "
+                          "tree taken at the start, or the tree live (edits during the run reach the later runs)")
+    top.add_argument("--reuse", action="store_true",
+                     help="reuse a run kept in its environment (DIR/conform-B.json) when the same suite commit, "
+                          "pytest arguments and Keras ran it: a run that was stopped goes on where it was")
     top.add_argument("--no-jax-cache", action="store_true",
                      help="no persistent jax compilation cache (default: CACHE/jax-compilation-cache, for every run)")
     top.add_argument("--pytest-args", default="-q", help="passed on to pytest by conform (default: %(default)s)")
@@ -526,9 +532,17 @@ def main(argv: list[str] | None = None) -> int:
         if not env.ok:
             continue
         for backend in args.backends:
-            run = conform(env, backend, args.timeout, suite=suite, pytest_args=args.pytest_args.split(),
-                          jax_cache=None if args.no_jax_cache else args.cache / "jax-compilation-cache")
-            (env.path / f"conform-{backend}.json").write_text(json.dumps(run, indent=2) + "\n")  # the last run's
+            kept = env.path / f"conform-{backend}.json"
+            key = {"suite": origin, "pytest_args": args.pytest_args, "keras": env.keras}
+            old = json.loads(kept.read_text()) if kept.is_file() else {}
+            if args.reuse and old.get("history_key") == key and "error" not in old and origin.startswith("commit"):
+                run = old
+                log(f"  {backend}: reusing the run kept in {kept}")
+            else:
+                run = conform(env, backend, args.timeout, suite=suite, pytest_args=args.pytest_args.split(),
+                              jax_cache=None if args.no_jax_cache else args.cache / "jax-compilation-cache")
+                run["history_key"] = key
+                kept.write_text(json.dumps(run, indent=2) + "\n")  # the environment's last run
             if "error" not in run:
                 run["classified"] = classify(run, backend, table)
                 mine = run["classified"]["causes"]
