@@ -64,7 +64,7 @@ class BackendRun:
     def cause_status(self, cause) -> str:
         """holds: its occurrences ran and Keras still diverged; gone: one XPASSed (fixed); not tested: none ran."""
         tag = f"[{cause.id}]"
-        if cause.backend != self.backend or not self.installed:
+        if self.backend not in cause.backends or not self.installed:
             return "not tested"
         mine = [o for o in self.outcomes if o.message.endswith(tag)]
         if any(o.status == "failed" and "XPASS" in o.message for o in mine):
@@ -117,7 +117,7 @@ def causes_of(backend: str) -> list:
     """The recorded divergence causes of `backend` (rnncheck.conformance.causes needs NumPy only)."""
     from rnncheck.conformance.causes import CAUSES
 
-    return [cause for cause in CAUSES.values() if cause.backend == backend]
+    return [cause for cause in CAUSES.values() if backend in cause.backends]
 
 
 def example_of(test: str) -> str:

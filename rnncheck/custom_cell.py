@@ -73,8 +73,13 @@ class CustomCellCase:
 
 
 def reference_loop(step: Step, x, weights: Mapping[str, np.ndarray], initial_state, *, mask=None,
-                   go_backwards: bool = False, return_sequences: bool = False) -> list[np.ndarray]:  # fmt: skip
-    """[output, *final_states] of keras.layers.RNN's documented loop over `step` (float64)."""
+                   go_backwards: bool = False, return_sequences: bool = False,
+                   masked_output: str = "previous") -> list[np.ndarray]:  # fmt: skip
+    """[output, *final_states] of keras.layers.RNN's documented loop over `step` (float64): a masked step keeps the
+    states and repeats the previous output (zeros before the first). masked_output="state" is jax's lax.scan
+    instead (rnncheck divergences: jax-scan-masked-output-h0): a masked step outputs the carried states[0]."""
+    if masked_output not in ("previous", "state"):
+        raise ValueError(f"masked_output must be 'previous' or 'state', got {masked_output!r}")
     x = np.asarray(x, np.float64)
     weights = {name: np.asarray(value, np.float64) for name, value in weights.items()}
     states = tuple(np.asarray(s, np.float64) for s in initial_state)
@@ -90,7 +95,8 @@ def reference_loop(step: Step, x, weights: Mapping[str, np.ndarray], initial_sta
             output, states = new_output, new_states
         else:
             keep = np.asarray(mask, bool)[:, t]  # (batch,)
-            output = np.where(_along(keep, new_output), new_output, output)
+            masked = output if masked_output == "previous" else np.broadcast_to(states[0], new_output.shape)
+            output = np.where(_along(keep, new_output), new_output, masked)
             states = tuple(np.where(_along(keep, s), new, s) for new, s in zip(new_states, states, strict=True))
         outputs.append(output)
     return [np.stack(outputs, axis=1) if return_sequences else output, *states]
@@ -223,23 +229,39 @@ def _check_case(layer: keras.layers.RNN, step: Step, case: CustomCellCase, *, rt
         raise
     except Exception as error:
         raise CustomCellMismatch(f"the step function raised {type(error).__name__}: {error}", case) from error
-    names = ["output"] + [f"state {i}" for i in range(len(expected) - 1)]
     if len(returned) != len(expected):
         raise CustomCellMismatch(f"keras returned {len(returned)} arrays (output and states), the step's loop "
                                  f"{len(expected)}", case)  # fmt: skip
+    difference = _difference(returned, expected, case, rtol=rtol, atol=atol)
+    if difference is None:
+        return
+    if case.mask is not None and keras.backend.backend() == "jax":  # a known Keras divergence, not the cell's
+        as_jax = reference_loop(step, case.x, case.weights, initial_state, mask=case.mask, masked_output="state",
+                                go_backwards=case.go_backwards, return_sequences=case.return_sequences)  # fmt: skip
+        if _difference(returned, as_jax, case, rtol=rtol, atol=atol) is None:
+            difference += (
+                "; this is Keras's jax-scan-masked-output-h0, not the cell: on jax a masked step outputs the "
+                "carried states[0], which the step's loop with masked_output='state' gives (rnncheck divergences)"
+            )
+    raise CustomCellMismatch(difference, case)
+
+
+def _difference(returned, expected, case: CustomCellCase, *, rtol: float, atol: float) -> str | None:
+    """How Keras's [output, *states] differ from the step's loop's, or None where they agree."""
+    names = ["output"] + [f"state {i}" for i in range(len(expected) - 1)]
     for name, actual, want in zip(names, returned, expected, strict=True):
         if actual.shape != want.shape:
-            raise CustomCellMismatch(f"{name}: keras's shape {actual.shape}, the step's {want.shape}", case)
+            return f"{name}: keras's shape {actual.shape}, the step's {want.shape}"
         error = np.abs(actual - want)
         bad = ~(error <= atol + rtol * np.abs(want))  # NaN is bad
         if bad.any():
             index = np.unravel_index(int(np.argmax(np.where(np.isnan(error), np.inf, error))), error.shape)
             at = f" (time step {index[1]})" if case.return_sequences and name == "output" and error.ndim >= 3 else ""
-            raise CustomCellMismatch(
+            return (
                 f"{name} differs in {int(bad.sum())} of {error.size} values (rtol {rtol:g}, atol {atol:g}); largest "
-                f"at index {tuple(int(i) for i in index)}{at}: keras {actual[index]!r}, the step {want[index]!r}",
-                case,
+                f"at index {tuple(int(i) for i in index)}{at}: keras {actual[index]!r}, the step {want[index]!r}"
             )
+    return None
 
 
 def _along(keep: np.ndarray, like: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 Loop = Callable[[Callable], Callable]  # a reference layer function -> that layer as one backend's loop runs it
-Reading = Callable[[Any], Any]  # a case (test_onnx.OperatorCase) -> the case as that framework reads it
+Reading = Callable[..., Any]  # (case, backend) -> the case as that Keras backend reads it (ONNX_CAUSES: (case))
 
 
 def as_documented(layer: Callable) -> Callable:
@@ -29,7 +29,9 @@ def as_documented(layer: Callable) -> Callable:
 
 
 def jax_scan(layer: Callable) -> Callable:
-    """jax, unroll=False: a masked step outputs the carried h, so steps before the first real one output h0, not 0."""
+    """jax, unroll=False: a masked step outputs the carried states[0], so steps before the first real one output h0,
+    not 0. (For the built-in cells the output is h = states[0], so after a real step that is the previous output;
+    rnncheck.custom_cell models a cell whose output is not its first state.)"""
 
     def run(x, *weights, mask=None, initial_state=None, go_backwards=False, return_sequences=False, **options):
         return_state = options.pop("return_state", False)
@@ -80,6 +82,44 @@ def tensorflow_unroll(layer: Callable) -> Callable:
         return result if return_state else result[0]
 
     return run
+
+
+def flush_subnormals(values) -> np.ndarray:
+    """float32 values as a CPU that flushes subnormals to zero holds them."""
+    values = np.asarray(values, dtype=np.float32)
+    return np.where(np.abs(values) < np.finfo(np.float32).tiny, np.float32(0.0), values)
+
+
+def masking_flushes_subnormals(case, backend: str):
+    """tensorflow and jax compare Masking's inputs with subnormals flushed to zero: a subnormal equals 0.0."""
+    if getattr(case, "front", None) != "masking":
+        return case
+    mask_value = float(flush_subnormals(case.mask_value))
+    return dataclasses.replace(case, inputs=flush_subnormals(case.inputs), mask_value=mask_value)
+
+
+def fused_loop_runs(case, backend: str) -> bool:
+    """Whether GRU / LSTM.inner_loop's backend kernel runs on this CPU for a case (else the cell's own loop):
+    jax.gru wants reset_after, no mask and no unroll (jax/rnn.py:484); torch.gru reset_after and no mask
+    (torch/rnn.py:752), torch.lstm no mask (:558); jax.lstm and tensorflow's need a GPU. Not with recurrent_dropout
+    (gru.py:553, lstm.py:534)."""
+    if case.recurrent_dropout or case.cell not in ("gru", "lstm"):
+        return False
+    if backend == "jax":
+        return case.cell == "gru" and case.reset_after and case.mask is None and not case.unroll
+    if backend == "torch":
+        return case.mask is None and (case.cell == "lstm" or case.reset_after)
+    return False
+
+
+def rate_one_skipped(case, backend: str):
+    """GRUCell and LSTMCell drop only for 0 < rate < 1 (gru.py:197, lstm.py:235): rate 1 drops nothing, except the
+    inputs where the fused loop runs on the inputs inner_loop masked first (gru.py:555-561, lstm.py:536-542)."""
+    if case.cell not in ("gru", "lstm"):
+        return case
+    dropout = case.dropout if case.dropout < 1.0 or fused_loop_runs(case, backend) else 0.0
+    recurrent_dropout = case.recurrent_dropout if case.recurrent_dropout < 1.0 else 0.0
+    return dataclasses.replace(case, dropout=dropout, recurrent_dropout=recurrent_dropout)
 
 
 class KerasRaises(Exception):
@@ -149,6 +189,37 @@ _JAX_SCAN_MASK = (
     "s, ns) broadcasts it against the states' last two axes; the unrolled loop's _expand_mask (:46-59) tiles it to "
     "each state's rank, as tensorflow/rnn.py does"
 )
+_MASKING = (
+    "the reference: Masking's docstring (layers/core/masking.py:14-16): a timestep is masked if all its values are "
+    "equal to mask_value; 1e-45 != 0.0 in float32 (NumPy, and torch, agree)"
+)
+_MASKING_LINE = (
+    "layers/core/masking.py:58: ops.any(ops.not_equal(inputs, mask_value)); tensorflow's and XLA's CPU kernels "
+    "flush subnormals to zero (denormals-are-zero), so not_equal(1e-45, 0.0) is False there"
+)
+_STACKED_ONE = (
+    "layers/rnn/stacked_rnn_cells.py:103-104: with one cell, call() returns that cell's states unwrapped from the "
+    "list they came in, so the loop's state structure changes between steps (tensorflow's while_loop with a mask, "
+    "jax's lax.scan always); torch's Python loop does not check it"
+)
+_STACKED_NEST = (
+    "the reference: RNN's docstring (layers/rnn/rnn.py:81-84): with return_state 'the remaining tensors are the last "
+    "states, each with shape (batch_size, state_size)', and compute_output_shape (rnn.py:228-246), as the symbolic "
+    "call: a cell's state as one tensor, a list only for a cell of several states (LSTM's [h, c])"
+)
+_RESET_STATES = (
+    "the reference: RNN's docstring (layers/rnn/rnn.py:124-127): 'You can specify the initial state of RNN layers "
+    "numerically by calling reset_state() with the keyword argument states'"
+)
+_DROP_ALL = (
+    "the reference: every cell's docstring: dropout / recurrent_dropout is the 'Fraction of the units to drop', in "
+    "[0, 1] (simple_rnn.py:123-124 clips to it); SimpleRNNCell drops them all at 1.0"
+)
+_BIDI_BACKWARDS = (
+    "the reference: Bidirectional's docstring (layers/rnn/bidirectional.py:20-47) sets no condition on the layer's "
+    "go_backwards (only a given backward_layer must differ from it); tf.keras 2 made the backward layer "
+    "not layer.go_backwards"
+)
 _RUNS = "the reference: tensorflow, jax, and torch with unroll=False run it; unroll only trades memory for speed"
 
 
@@ -158,7 +229,7 @@ class Cause:
     """One bug (or documented difference) in one framework, however many properties it shows in."""
 
     id: str  # names its repro script (rnncheck divergences --repro ID) and its report (docs/upstream/ID.md)
-    backend: str  # the framework where it holds (a KERAS_BACKEND; ONNX_CAUSES: "onnx.reference")
+    backends: tuple[str, ...]  # the frameworks where it holds (KERAS_BACKENDs; ONNX_CAUSES: "onnx.reference")
     summary: str  # one line: what goes wrong, and when
     documented: str  # which side Keras's documentation (ONNX_CAUSES: the ONNX spec) agrees with, and where
     upstream: str  # the cause, file:line under keras/src (ONNX_CAUSES: under onnx/)
@@ -166,16 +237,25 @@ class Cause:
     loop: Loop | None = field(default=None, repr=False)  # Keras computes the reference through this loop,
     reads: Reading | None = field(default=None, repr=False)  # or the reference on the case as this returns it,
     raises: type[BaseException] | None = None  # or raises this,
-    match: str = ""  # with a message matching this
+    match: str = ""  # with a message matching this,
+    returns: str = ""  # or returns this, which no model computes: the documented check must fail there
+
+    @property
+    def backend(self) -> str:
+        """The backends as one string, for a line of text (and the JSON's "backend" field)."""
+        return ", ".join(self.backends)
 
     def to_dict(self) -> dict:
         if self.raises:
             keras = {"raises": self.raises.__name__, "match": self.match}
+        elif self.returns:
+            keras = {"returns": self.returns}
         else:
             keras = {"loop": self.loop.__name__} if self.loop else {"reads": self.reads.__name__}
         return {
             "id": self.id,
             "backend": self.backend,
+            "backends": list(self.backends),
             "summary": self.summary,
             "releases": list(self.releases),
             "keras": keras,
@@ -190,7 +270,7 @@ CAUSES: dict[str, Cause] = {
     for cause in [
         Cause(
             id="torch-unroll-flip-tuple",
-            backend="torch",
+            backends=("torch",),
             summary="unroll=True with a mask and go_backwards raises AttributeError (Bidirectional: any mask)",
             documented=_RUNS,
             upstream=_TORCH_FLIP,
@@ -200,8 +280,10 @@ CAUSES: dict[str, Cause] = {
         ),
         Cause(
             id="jax-scan-masked-output-h0",
-            backend="jax",
-            summary="unroll=False with a mask and an initial state: masked steps before the first real one output h0",
+            backends=("jax",),
+            summary="unroll=False with a mask: a masked step outputs the carried states[0]: h0 before the first real "
+            "step (an initial state, or a stateful layer's), and for a cell whose output is not states[0] at every "
+            "masked step",
             documented=_ZEROS_FIRST,
             upstream=_JAX_SCAN,
             releases=("3.15.1",),
@@ -209,7 +291,7 @@ CAUSES: dict[str, Cause] = {
         ),
         Cause(
             id="jax-unroll-zero-output-for-mask-ignored",
-            backend="jax",
+            backends=("jax",),
             summary="unroll=True with a mask ignores zero_output_for_mask: masked steps repeat the last output",
             documented=_ZERO_OUTPUT + "; " + _MASKED_ZERO,
             upstream=_JAX_UNROLL,
@@ -218,7 +300,7 @@ CAUSES: dict[str, Cause] = {
         ),
         Cause(
             id="jax-scan-mask-rank",
-            backend="jax",
+            backends=("jax",),
             summary="a mask with ConvLSTM (states of rank > 2): errors, or masks along the spatial axes, not the batch",
             documented=_RUNS + "; keras.layers.RNN takes a mask for any cell (layers/rnn/rnn.py)",
             upstream=_JAX_SCAN_MASK,
@@ -227,12 +309,101 @@ CAUSES: dict[str, Cause] = {
         ),
         Cause(
             id="tensorflow-unroll-reversed-mask-zeroing",
-            backend="tensorflow",
+            backends=("tensorflow",),
             summary="unroll=True, go_backwards, zero_output_for_mask and a mask: the wrong steps are zeroed",
             documented=_MASKED_ZERO,
             upstream=_TF_UNROLL,
             releases=("3.15.1",),
             loop=tensorflow_unroll,
+        ),
+        Cause(
+            id="masking-subnormal-flushed",
+            backends=("tensorflow", "jax"),
+            summary="Masking(mask_value) masks a step whose values differ from mask_value only by subnormals "
+            "(1e-45 is masked as 0.0)",
+            documented=_MASKING,
+            upstream=_MASKING_LINE,
+            releases=("3.15.1",),
+            reads=masking_flushes_subnormals,
+        ),
+        Cause(
+            id="stacked-cells-one-cell",
+            backends=("tensorflow", "jax"),
+            summary="RNN([one cell]) raises: jax always (TypeError, ValueError with a mask), tensorflow with a mask "
+            "(ValueError)",
+            documented="the reference: keras.layers.RNN's docstring (layers/rnn/rnn.py:17) takes 'a list of RNN "
+            "cell instances'; torch runs one, as RNN(cell) does everywhere",
+            upstream=_STACKED_ONE,
+            releases=("3.15.1",),
+            raises=ValueError,
+            match=r"same nested structure|same pytree structure|Expected an instance of list",
+        ),
+        Cause(
+            id="stacked-cells-eager-state-nest",
+            backends=("tensorflow", "jax", "torch"),
+            summary="RNN([cells], return_state=True) called eagerly returns a one-state cell's state in a list of its "
+            "own: [output, [h0], [h1]], where the symbolic call and compute_output_shape give [output, h0, h1]",
+            documented=_STACKED_NEST,
+            upstream="layers/rnn/stacked_rnn_cells.py:89-105 returns new_states as one list per cell; "
+            "layers/rnn/rnn.py:449-450 returns them after the output as they are",
+            releases=("3.15.1",),
+            returns="[output, [h of cell 0], [h of cell 1], ...]: every cell's states as a list",
+        ),
+        Cause(
+            id="reset-state-states-refused",
+            backends=("tensorflow", "jax", "torch"),
+            summary="reset_state(states=...), as RNN's docstring documents it, raises TypeError (Bidirectional too)",
+            documented=_RESET_STATES,
+            upstream="layers/rnn/rnn.py:325 def reset_state(self) takes no states; layers/rnn/bidirectional.py:485",
+            releases=("3.15.1",),
+            raises=TypeError,
+            match="unexpected keyword argument 'states'",
+        ),
+        Cause(
+            id="bidirectional-stateful-return-state",
+            backends=("tensorflow", "jax", "torch"),
+            summary="a stateful Bidirectional with return_state=True raises TypeError when called",
+            documented="the reference: Bidirectional's docstring (layers/rnn/bidirectional.py:20-33) takes any RNN "
+            "layer with return_state; stateless it returns [output, forward states, backward states]",
+            upstream="layers/rnn/bidirectional.py:515-518: compute_mask makes state_mask a generator, then "
+            "multiplies it by 2",
+            releases=("3.15.1",),
+            raises=TypeError,
+            match="'generator' and 'int'",
+        ),
+        Cause(
+            id="tensorflow-stateful-predict-batch-unchecked",
+            backends=("tensorflow",),
+            summary="predict on a stateful model: a last batch of another size is not refused; 3 sequences in "
+            "batches of 2 give 4 predictions",
+            documented="the reference: layers/rnn/rnn.py:389-400 raises ValueError for a batch other than the "
+            "states', as jax and torch do in predict, and tensorflow on an eager call",
+            upstream="layers/rnn/rnn.py:390: the check reads sequences.shape[0], the static batch size, which is "
+            "None in the function predict traces again for the last batch",
+            releases=("3.15.1",),
+            returns="predictions for every row of the states (2), not of the batch (1): no error",
+        ),
+        Cause(
+            id="gru-lstm-dropout-one-ignored",
+            backends=("tensorflow", "jax", "torch"),
+            summary="GRU and LSTM with dropout=1.0 or recurrent_dropout=1.0 drop nothing (dropout: except where "
+            "the backend's fused loop runs); SimpleRNN drops everything",
+            documented=_DROP_ALL,
+            upstream="layers/rnn/gru.py:197,218 and lstm.py:235,258 apply a rate only when 0 < rate < 1; "
+            "gru.py:555-561 and lstm.py:536-542 mask the inputs for any rate > 0 for the fused loop only",
+            releases=("3.15.1",),
+            reads=rate_one_skipped,
+        ),
+        Cause(
+            id="bidirectional-go-backwards-refused",
+            backends=("tensorflow", "jax", "torch"),
+            summary="Bidirectional(layer) with layer.go_backwards=True raises ValueError at construction",
+            documented=_BIDI_BACKWARDS,
+            upstream="layers/rnn/bidirectional.py:122 sets the generated backward layer's go_backwards to True "
+            "whatever the layer's; :158-166 then refuses two layers going the same way",
+            releases=("3.15.1",),
+            raises=ValueError,
+            match="should have different `go_backwards` value",
         ),
     ]
 }
@@ -287,7 +458,7 @@ ONNX_CAUSES: dict[str, Cause] = {
     for cause in [
         Cause(
             id="onnx-reference-rnn-alpha-per-direction",
-            backend="onnx.reference",
+            backends=("onnx.reference",),
             summary="bidirectional RNN: activation_alpha or _beta not one per direction raises RuntimeError "
             "when the session is made ([Tanh, Affine]: alpha [1.0])",
             documented=_ONNX_ALPHA,
@@ -299,7 +470,7 @@ ONNX_CAUSES: dict[str, Cause] = {
         ),
         Cause(
             id="onnx-reference-rnn-tanh-affine-only",
-            backend="onnx.reference",
+            backends=("onnx.reference",),
             summary="RNN with an activation other than Tanh or Affine (Relu, Sigmoid, ...) raises RuntimeError "
             "when the session is made",
             documented=_ONNX_RNN_FUNCTIONS,
@@ -311,7 +482,7 @@ ONNX_CAUSES: dict[str, Cause] = {
         ),
         Cause(
             id="onnx-reference-ignores-sequence-lens",
-            backend="onnx.reference",
+            backends=("onnx.reference",),
             summary="RNN, GRU, LSTM ignore sequence_lens, silently: every sequence runs all steps (no error; "
             "reads the case without lengths)",
             documented=_ONNX_LENGTHS,
@@ -322,7 +493,7 @@ ONNX_CAUSES: dict[str, Cause] = {
         ),
         Cause(
             id="onnx-reference-gru-lstm-ignore-activations",
-            backend="onnx.reference",
+            backends=("onnx.reference",),
             summary="GRU and LSTM ignore activations (and their alpha, beta), silently: sigmoid and tanh always "
             "(no error; reads the case with the default activations)",
             documented=_ONNX_ACTIVATIONS,
@@ -333,7 +504,7 @@ ONNX_CAUSES: dict[str, Cause] = {
         ),
         Cause(
             id="onnx-reference-rnn-reverse-uses-forward-activation",
-            backend="onnx.reference",
+            backends=("onnx.reference",),
             summary="bidirectional RNN runs activations[0] (with alpha[0], beta[0]) in both directions, silently "
             "(no error; reads the case with the forward's activation both ways)",
             documented=_ONNX_RNN_DIRECTIONS,

@@ -24,7 +24,15 @@ import keras
 import numpy as np
 import pytest
 
-from rnncheck.conformance.causes import CAUSES, Cause, KerasRaises, Loop, as_documented
+from rnncheck.cells import cell as cell_facts
+from rnncheck.conformance.causes import CAUSES, Cause, KerasRaises, Loop, as_documented, masking_flushes_subnormals
+from rnncheck.conformance.model_strategies import (
+    DropoutCase,
+    MaskedModelCase,
+    RoundTripCase,
+    StackedCellsCase,
+    StatefulCase,
+)
 from rnncheck.conformance.strategies import BidirectionalCase, GradientCase, SequenceCase, StackCase, StackedLayer
 
 
@@ -41,14 +49,16 @@ class Occurrence:
     covers: Callable[..., bool] = field(repr=False)  # the drawn arguments (as in example) this occurrence concerns
     note: str = ""  # how the cause reaches this property, where that is not plain
     error: type[BaseException] | None = None  # what Keras raises on this example, where the cause's model says so
+    # (for a cause that raises, this occurrence's error where it is not the cause's)
+    on: tuple[str, ...] = ()  # the backends of its cause it holds on, where not all of them
 
     @property
     def facts(self) -> Cause:
         return CAUSES[self.cause]
 
     @property
-    def backend(self) -> str:
-        return self.facts.backend
+    def backends(self) -> tuple[str, ...]:
+        return self.on or self.facts.backends
 
     @property
     def loop(self) -> Loop | None:
@@ -56,7 +66,7 @@ class Occurrence:
 
     @property
     def raises(self) -> type[BaseException] | None:
-        return self.facts.raises
+        return (self.error or self.facts.raises) if self.facts.raises else None
 
     @property
     def match(self) -> str:
@@ -71,13 +81,34 @@ def active_backend() -> str:
     return keras.backend.backend()
 
 
-def recorded(test: str, backend: str | None = None, **arguments) -> Occurrence | None:
-    """The occurrence of `test` on `backend` (default: the active one) whose region holds `arguments`, or None."""
+def occurrences(test: str, backend: str | None = None, **arguments) -> list[Occurrence]:
+    """Every occurrence of `test` on `backend` (default: the active one) whose region holds `arguments`. Causes
+    compose where one is a reading (Keras reads the case otherwise) and at most one other is not; any other overlap
+    is an error in the table."""
     backend = backend or active_backend()
-    rows = [row for row in DIVERGENCES if row.backend == backend and row.test == test and row.covers(**arguments)]
+    rows = [row for row in DIVERGENCES if backend in row.backends and row.test == test and row.covers(**arguments)]
+    if sum(row.facts.reads is None for row in rows) > 1:
+        raise AssertionError(f"divergences overlap for {test} on {backend}: {[row.id for row in rows]}")
+    return rows
+
+
+def recorded(test: str, backend: str | None = None, **arguments) -> Occurrence | None:
+    """The occurrence of `test` on `backend` whose region holds `arguments` (the one that is not a reading, where
+    a reading composes with it), or None."""
+    rows = occurrences(test, backend, **arguments)
+    rows = [row for row in rows if row.facts.reads is None] or rows
     if len(rows) > 1:
         raise AssertionError(f"divergences overlap for {test} on {backend}: {[row.id for row in rows]}")
     return rows[0] if rows else None
+
+
+def as_read(test: str, arguments: dict) -> dict:
+    """The arguments as the active backend reads them: every reading that covers them applied to their case."""
+    backend = active_backend()
+    for row in occurrences(test, **arguments):
+        if row.facts.reads is not None:
+            arguments = {**arguments, "case": row.facts.reads(arguments["case"], backend)}
+    return arguments
 
 
 @dataclass(frozen=True)
@@ -95,17 +126,21 @@ class Property:
 
     def check(self, **arguments) -> None:
         row = recorded(self.test, **arguments)
-        if row is None:
-            self.compare(self.actual(**arguments), self.expected(as_documented, **arguments), arguments)
+        read = as_read(self.test, arguments)  # Keras computes the reference on the case as it reads it
+        if row is None or row.facts.reads is not None:
+            self.compare(self.actual(**arguments), self.expected(as_documented, **read), arguments)
         elif row.raises is not None:
             with pytest.raises(row.raises, match=row.match):
                 self.actual(**arguments)
+        elif row.facts.returns:  # no model computes Keras's answer: the documented one must still fail
+            with pytest.raises(AssertionError):
+                self.compare(self.actual(**arguments), self.expected(as_documented, **read), arguments)
         else:
             try:
                 if self.diverged is not None:
-                    self.diverged(row.loop, **arguments)
+                    self.diverged(row.loop, **read)
                 else:
-                    expected = self.expected(row.loop, **arguments)  # first: the model may say Keras raises
+                    expected = self.expected(row.loop, **read)  # first: the model may say Keras raises
                     self.compare(self.actual(**arguments), expected, arguments)
             except KerasRaises as raised:  # the loop model says the backend's loop raises here
                 with pytest.raises(raised.error):
@@ -113,7 +148,7 @@ class Property:
 
     def replay(self, row: Occurrence) -> None:
         """Row's example: on its backend the framework must still disagree with the reference; elsewhere, check."""
-        if row.backend == active_backend():
+        if active_backend() in row.backends:
             self.compare(self.actual(**row.example), self.expected(as_documented, **row.example), row.example)
         else:
             self.check(**row.example)
@@ -139,12 +174,27 @@ def replays(test: str) -> list:
             marks=pytest.mark.xfail(
                 strict=True, raises=row.raises or row.error or AssertionError, reason=xfail_reason(row)
             )
-            if row.backend == active_backend()
+            if active_backend() in row.backends
             else (),
         )
         for row in DIVERGENCES
         if row.test == test
     ]
+
+
+def marked(test: str, cases: list, ids: list[str], *, name: str = "case") -> list:
+    """A plain parametrized test's cases (not drawn by Hypothesis) as pytest.params: a strict xfail where an
+    occurrence of `test` covers the case on the active backend (it raises the cause's error, or fails its
+    assertion), a plain case elsewhere."""
+    params = []
+    for case, case_id in zip(cases, ids, strict=True):
+        row = recorded(test, **{name: case})
+        marks = () if row is None else pytest.mark.xfail(
+            strict=True, raises=row.raises or row.error or (AssertionError, pytest.fail.Exception),
+            reason=xfail_reason(row),
+        )  # fmt: skip
+        params.append(pytest.param(case, id=case_id, marks=marks))
+    return params
 
 
 def xfail_reason(row: Occurrence) -> str:
@@ -168,6 +218,76 @@ CONV_MASKED_MISFIT = dataclasses.replace(CONV_MASKED, x=np.zeros((2, 1, 3, 1), n
 def _bidirectional_in(case: StackCase) -> bool:
     return any(layer.backward is not None for layer in case.layers)
 
+
+
+def _zeros(*shape) -> np.ndarray:
+    return np.zeros(shape, np.float32)
+
+
+def _ones(*shape) -> np.ndarray:
+    return np.ones(shape, np.float32)
+
+
+# A SimpleRNN of one unit on one zero step; each property's strategy sets its own rates (DROPOUT_TESTS).
+DROPOUT_BASE = DropoutCase(cell="simple", x=_zeros(1, 1, 1), kernel=_zeros(1, 1), recurrent_kernel=_zeros(1, 1),
+                           bias=None, seed=0, return_sequences=False)  # fmt: skip
+DROPOUT_TESTS = {  # each dropout property, and the rates its strategy draws
+    "test_dropout_is_inert_at_inference": dict(dropout=0.5),
+    "test_rate_zero_changes_nothing_in_training": dict(),
+    "test_recurrent_dropout_changes_nothing_without_a_recurrent_kernel": dict(recurrent_dropout=0.5),
+    "test_the_same_seed_gives_the_same_result": dict(dropout=0.5),
+    "test_one_dropout_mask_per_sequence": dict(dropout=0.5),
+    "test_one_recurrent_dropout_mask_per_sequence": dict(recurrent_dropout=0.5),
+    "test_dropout_one_drops_every_input": dict(dropout=1.0),
+    "test_recurrent_dropout_one_drops_the_recurrence": dict(recurrent_dropout=1.0),
+}
+KERAS_ONLY = ("test_the_same_seed_gives_the_same_result",)  # compares Keras with Keras: no loop model applies
+
+
+def _dropout_occurrences(*, skip: tuple[str, ...] = (), **fields) -> list[Occurrence]:
+    """One occurrence per dropout property (but `skip`), its example the base case with the rates of its
+    strategy and fields["example"]'s changes."""
+    changes = fields.pop("example")
+    return [
+        Occurrence(test=test, example=dict(case=dataclasses.replace(DROPOUT_BASE, **rates, **changes)), **fields)
+        for test, rates in DROPOUT_TESTS.items()
+        if test not in skip
+    ]
+
+
+# Masking(0.0) on a step whose only value is the subnormal 1e-45, then a real step: 1e-45 != 0.0, so no step pads,
+# and step 0 outputs tanh(b) = 0.7616 (padding, it would output 0 and keep h = 0).
+SUBNORMAL = MaskedModelCase(
+    front="masking",
+    inputs=np.array([[[1e-45], [1.0]]], np.float32),
+    blocks=(StackedLayer(cell="simple", forward=(_ones(1, 1), np.full((1, 1), 0.5, np.float32), _ones(1))),),
+    return_sequences=True,
+)
+
+
+def _masks_subnormal(case: MaskedModelCase) -> bool:
+    """The data implies another mask once subnormals are flushed to zero."""
+    return case.front == "masking" and not np.array_equal(case.mask, masking_flushes_subnormals(case, "").mask)
+
+
+ONE_CELL = StackedCellsCase(cells=("simple",), x=_zeros(1, 1, 1), weights=((_zeros(1, 1), _zeros(1, 1), None),),
+                            reset_after=(True,))  # fmt: skip
+TWO_CELLS = dataclasses.replace(ONE_CELL, cells=("simple", "simple"), weights=ONE_CELL.weights * 2,
+                                reset_after=(True, True))  # fmt: skip
+STATEFUL = StatefulCase(cell="simple", x=_zeros(1, 1, 1), forward=(_zeros(1, 1), _zeros(1, 1), None), chunks=(1,),
+                        states=(_zeros(1, 1),))  # fmt: skip
+STATEFUL_BIDIRECTIONAL = dataclasses.replace(STATEFUL, backward=STATEFUL.forward, states=STATEFUL.states * 2)
+BACKWARDS_BIDIRECTIONAL = dataclasses.replace(STATEFUL_BIDIRECTIONAL, go_backwards=True)
+ROUND_TRIP_BACKWARDS = RoundTripCase(cell="simple", x=_zeros(1, 1, 1), weights=(_zeros(1, 1), _zeros(1, 1)) * 2,
+                                     options=(("go_backwards", True), ("use_bias", False)), bidirectional=True)
+
+
+def _single_state_cell_in(case: StackedCellsCase) -> bool:
+    return any(len(cell_facts(cell).states) == 1 for cell in case.cells)
+
+
+def _backwards_bidirectional(case: StatefulCase) -> bool:
+    return case.bidirectional and case.go_backwards
 
 
 DIVERGENCES: list[Occurrence] = [
@@ -514,5 +634,234 @@ DIVERGENCES: list[Occurrence] = [
         keras="dL/dbias sums d_output over position 0 of both sequences (1 + 3), the steps its forward ran",
         reference="dL/dbias sums it over both positions of sequence 0 (1 + 2)",
         covers=lambda pair: pair[0].mask is not None,
+    ),
+    Occurrence(
+        id="torch-unroll-mask-go_backwards-raises",
+        cause="torch-unroll-flip-tuple",
+        test="test_rnn_of_a_builtin_cell_matches_reference",
+        example=dict(
+            case=SequenceCase(cell="simple", x=_zeros(1, 1, 1), kernel=_zeros(1, 1), recurrent_kernel=_zeros(1, 1),
+                              bias=None, go_backwards=True, mask=np.array([[False]])),  # fmt: skip
+            unroll=True,
+        ),
+        keras="AttributeError: 'tuple' object has no attribute 'shape'",
+        reference="output [[0.]], state [[0.]]",
+        note="keras.layers.RNN(SimpleRNNCell) runs the loop SimpleRNN does",
+        covers=lambda case, unroll: unroll and case.mask is not None and case.go_backwards,
+    ),
+    Occurrence(
+        id="jax-loop-mask-initial_state",
+        cause="jax-scan-masked-output-h0",
+        test="test_rnn_of_a_builtin_cell_matches_reference",
+        example=dict(
+            case=SequenceCase(cell="simple", x=_zeros(1, 1, 1), kernel=_zeros(1, 1), recurrent_kernel=_zeros(1, 1),
+                              bias=None, initial_state=(_ones(1, 1),), mask=np.array([[False]])),  # fmt: skip
+            unroll=False,
+        ),
+        keras="output [[1.]] (h0), state [[1.]]",
+        reference="output [[0.]], state [[1.]]",
+        covers=lambda case, unroll: not unroll and case.mask is not None and case.initial_state is not None,
+    ),
+    *_dropout_occurrences(
+        id="torch-unroll-mask-go_backwards-raises",
+        cause="torch-unroll-flip-tuple",
+        example=dict(go_backwards=True, unroll=True, mask=np.array([[True]])),
+        keras="AttributeError: 'tuple' object has no attribute 'shape'",
+        reference="output [[0.]], state [[0.]] (as tensorflow, jax, and torch with unroll=False)",
+        covers=lambda case: case.unroll and case.mask is not None and case.go_backwards,
+    ),
+    *_dropout_occurrences(
+        id="jax-loop-mask-initial_state",
+        cause="jax-scan-masked-output-h0",
+        skip=KERAS_ONLY,
+        example=dict(initial_state=(_ones(1, 1),), mask=np.array([[False]])),
+        keras="output [[1.]] (h0), state [[1.]]",
+        reference="output [[0.]], state [[1.]] (as tensorflow, torch, and jax with unroll=True)",
+        covers=lambda case: not case.unroll and case.mask is not None and case.initial_state is not None,
+    ),
+    Occurrence(
+        id="gru-dropout-one",
+        cause="gru-lstm-dropout-one-ignored",
+        test="test_dropout_one_drops_every_input",
+        example=dict(
+            case=DropoutCase(cell="gru", x=_ones(1, 1, 1), kernel=np.array([[0.0, 0.0, 1.0]], np.float32),
+                             recurrent_kernel=_zeros(1, 3), bias=_zeros(3), dropout=1.0, seed=0, reset_after=False,
+                             return_sequences=False)  # fmt: skip
+        ),
+        keras="output [[0.3808]] = (1 - z) tanh(x W_h) with z = 1/2: the input is kept",
+        reference="output [[0.]]: every input dropped",
+        note="reset_after=False: no backend's fused loop, so the cell's loop on the raw inputs everywhere",
+        covers=lambda case: case.cell in ("gru", "lstm"),
+    ),
+    Occurrence(
+        id="gru-recurrent-dropout-one",
+        cause="gru-lstm-dropout-one-ignored",
+        test="test_recurrent_dropout_one_drops_the_recurrence",
+        example=dict(
+            case=DropoutCase(cell="gru", x=_ones(1, 2, 1), kernel=_ones(1, 3), recurrent_kernel=_ones(1, 3),
+                             bias=None, recurrent_dropout=1.0, seed=0, reset_after=False,
+                             return_sequences=False)  # fmt: skip
+        ),
+        keras="output [[0.3468]]: step 2 still sees h_1 U",
+        reference="output [[0.3546]]: the recurrence dropped, each step as the first",
+        covers=lambda case: case.cell in ("gru", "lstm"),
+    ),
+    Occurrence(
+        id="masking-subnormal",
+        cause="masking-subnormal-flushed",
+        test="test_masked_model_matches_reference_stack",
+        example=dict(case=SUBNORMAL, api="sequential"),
+        keras="[[[0.], [0.964]]]: step 0 (1e-45) masked as padding, so step 1 is tanh(2) from h = 0",
+        reference="[[[0.7616], [0.983]]]: no step pads (1e-45 != 0.0), as torch",
+        covers=lambda case, api: _masks_subnormal(case),
+    ),
+    Occurrence(
+        id="masking-subnormal",
+        cause="masking-subnormal-flushed",
+        test="test_each_layer_passes_on_the_documented_mask",
+        example=dict(case=SUBNORMAL),
+        keras="mask of the front [[False, True]]",
+        reference="[[True, True]]: 1e-45 != 0.0",
+        covers=_masks_subnormal,
+    ),
+    Occurrence(
+        id="jax-loop-mask-initial_state",
+        cause="jax-scan-masked-output-h0",
+        test="test_stacked_cells_match_the_reference_stack",
+        example=dict(case=dataclasses.replace(TWO_CELLS, mask=np.array([[False]]),
+                                              initial_state=((_zeros(1, 1),), (_ones(1, 1),)))),  # fmt: skip
+        keras="output [[1.]]: the top cell's h0",
+        reference="output [[0.]] (as tensorflow and torch)",
+        note="a stack's masked step outputs its last cell's first state (jax/rnn.py:163-166)",
+        covers=lambda case: len(case.cells) > 1 and case.mask is not None and case.initial_state is not None,
+    ),
+    Occurrence(
+        id="stacked-one-cell-mask",
+        cause="stacked-cells-one-cell",
+        test="test_stacked_cells_match_the_reference_stack",
+        example=dict(case=dataclasses.replace(ONE_CELL, mask=np.array([[True]]))),
+        keras="ValueError: tensorflow: the two structures don't have the same nested structure; jax: expected an "
+        "instance of list",
+        reference="output [[0.]], h [[0.]] (as torch, and RNN(SimpleRNNCell))",
+        covers=lambda case: len(case.cells) == 1 and case.mask is not None,
+    ),
+    Occurrence(
+        id="stacked-one-cell",
+        cause="stacked-cells-one-cell",
+        test="test_stacked_cells_match_the_reference_stack",
+        example=dict(case=ONE_CELL),
+        keras="TypeError: scan body function carry input and carry output must have the same pytree structure",
+        reference="output [[0.]], h [[0.]] (as tensorflow, torch, and RNN(SimpleRNNCell))",
+        covers=lambda case: len(case.cells) == 1 and case.mask is None,
+        error=TypeError,
+        on=("jax",),
+    ),
+    Occurrence(
+        id="stacked-one-cell",
+        cause="stacked-cells-one-cell",
+        test="test_stacked_cells_return_the_documented_nest_eagerly",
+        example=dict(case=ONE_CELL),
+        keras="TypeError: scan body function carry input and carry output must have the same pytree structure",
+        reference="[(1, 1), (1, 1)]",
+        covers=lambda case: len(case.cells) == 1,
+        error=TypeError,
+        on=("jax",),
+    ),
+    Occurrence(
+        id="stacked-one-cell-nest",
+        cause="stacked-cells-eager-state-nest",
+        test="test_stacked_cells_return_the_documented_nest_eagerly",
+        example=dict(case=ONE_CELL),
+        keras="[(1, 1), [(1, 1)]]",
+        reference="[(1, 1), (1, 1)]",
+        covers=lambda case: len(case.cells) == 1 and _single_state_cell_in(case),
+        on=("tensorflow", "torch"),
+    ),
+    Occurrence(
+        id="stacked-cells-nest",
+        cause="stacked-cells-eager-state-nest",
+        test="test_stacked_cells_return_the_documented_nest_eagerly",
+        example=dict(case=TWO_CELLS),
+        keras="[(1, 1), [(1, 1)], [(1, 1)]]",
+        reference="[(1, 1), (1, 1), (1, 1)] (as the symbolic call and compute_output_shape)",
+        note="a cell of several states (LSTM's [h, c]) has its list both ways: a stack of LSTM cells agrees",
+        covers=lambda case: len(case.cells) > 1 and _single_state_cell_in(case),
+    ),
+    Occurrence(
+        id="jax-loop-mask-carried-state",
+        cause="jax-scan-masked-output-h0",
+        test="test_each_chunk_continues_from_the_states_the_last_left",
+        example=dict(case=dataclasses.replace(STATEFUL, x=_zeros(1, 2, 1), forward=(_zeros(1, 1), _zeros(1, 1),
+                                              _ones(1)), chunks=(1, 1), mask=np.array([[True, False]]))),  # fmt: skip
+        keras="chunk 1 (masked) outputs [[0.7616]]: the state chunk 0 left",
+        reference="[[0.]]: a call whose steps are all masked has no previous output",
+        note="a stateful layer's carried states are the next call's initial state",
+        covers=lambda case: case.mask is not None and not _backwards_bidirectional(case),
+    ),
+    Occurrence(
+        id="reset-state-states",
+        cause="reset-state-states-refused",
+        test="test_reset_state_with_states_starts_from_them",
+        example=dict(case=STATEFUL),
+        keras="TypeError: RNN.reset_state() got an unexpected keyword argument 'states'",
+        reference="the states given, then the call from them",
+        covers=lambda case: not _backwards_bidirectional(case),
+    ),
+    Occurrence(
+        id="stateful-bidirectional-return_state",
+        cause="bidirectional-stateful-return-state",
+        test="test_stateful_bidirectional_returns_its_states",
+        example=dict(case=STATEFUL_BIDIRECTIONAL),
+        keras="TypeError: unsupported operand type(s) for *: 'generator' and 'int'",
+        reference="[output, forward h, backward h]",
+        covers=lambda case: case.bidirectional,
+    ),
+    Occurrence(
+        id="stateful-predict-last-batch",
+        cause="tensorflow-stateful-predict-batch-unchecked",
+        test="test_stateful_model_refuses_a_last_batch_of_another_size",
+        example=dict(case=STATEFUL),
+        keras="predictions of shape (4, u) for 3 sequences, no error",
+        reference="ValueError: Expected batch size: 2 - Received batch size: 1 (as jax and torch)",
+        covers=lambda case: True,
+    ),
+    *[
+        Occurrence(
+            id="bidirectional-go_backwards",
+            cause="bidirectional-go-backwards-refused",
+            test=test,
+            example=dict(case=BACKWARDS_BIDIRECTIONAL),
+            keras="ValueError: Forward layer and backward layer should have different `go_backwards` value",
+            reference="(never computed: every backend refuses the layer)",
+            covers=_backwards_bidirectional,
+        )
+        for test in (
+            "test_each_chunk_continues_from_the_states_the_last_left",
+            "test_reset_state_restarts_from_zeros",
+            "test_reset_state_with_states_starts_from_them",
+        )
+    ],
+    *[
+        Occurrence(
+            id="bidirectional-go_backwards",
+            cause="bidirectional-go-backwards-refused",
+            test=test,
+            example=dict(case=ROUND_TRIP_BACKWARDS),
+            keras="ValueError: Forward layer and backward layer should have different `go_backwards` value",
+            reference="(never computed: every backend refuses the layer)",
+            covers=lambda case: case.bidirectional and case.keras_options.get("go_backwards", False),
+        )
+        for test in ("test_config_round_trip_gives_the_same_outputs", "test_saved_model_loads_with_the_same_outputs")
+    ],
+    Occurrence(
+        id="jax-custom-cell-mask",
+        cause="jax-scan-masked-output-h0",
+        test="test_a_correct_cell_passes",
+        example=dict(cell="scaled-output"),
+        keras="CustomCellMismatch: a masked step outputs the carried h (or h0), not the previous output 2h",
+        reference="the step function's loop: the previous output at a masked step",
+        note="check_custom_cell draws masks and initial states; its message names this cause",
+        covers=lambda cell: True,
+        error=AssertionError,
     ),
 ]

@@ -303,7 +303,7 @@ def _round_trip_cases(draw, *, cell, max_batch, max_time, max_features, max_unit
         use_bias=draw(st.booleans()),
         return_sequences=draw(st.booleans()),
         return_state=draw(st.booleans()),
-        go_backwards=not bidirectional and draw(st.booleans()),  # Bidirectional sets it on each direction itself
+        go_backwards=draw(st.booleans()),  # Bidirectional: the layer's own (bidirectional-go-backwards-refused)
         unroll=draw(st.booleans()),
         zero_output_for_mask=draw(st.booleans()),
         dropout=draw(st.sampled_from([0.0, 0.25])),
@@ -405,7 +405,7 @@ class StatefulCase:
     merge_mode: str | None = "concat"
     chunks: tuple[int, ...] = ()  # lengths, summing to time
     return_sequences: bool = False
-    go_backwards: bool = False  # plain layers only (Bidirectional sets it on each direction)
+    go_backwards: bool = False  # Bidirectional: the wrapped layer's (each direction's own is Bidirectional's)
     mask: np.ndarray | None = None  # (batch, time) bool
     states: tuple[np.ndarray, ...] = field(default=())  # states for reset_state(states): each (batch, u)
 
@@ -436,8 +436,8 @@ def stateful_cases(*, cell: str | None = None, bidirectional: bool | None = None
                    go_backwards: bool = True, max_batch: int = MAX_BATCH, max_time: int = MAX_TIME,
                    max_features: int = 3, max_units: int = 3):  # fmt: skip
     """Any cell (or `cell`), plain or Bidirectional (or as `bidirectional` says; every merge mode and None), the
-    sequence cut into 1..time chunks, return_sequences on or off, go_backwards (plain layers, where go_backwards=True
-    allows it) and, with masks=True, a padding pattern per sequence half the time; and states to reset to."""
+    sequence cut into 1..time chunks, return_sequences on or off, go_backwards (where go_backwards=True allows it;
+    Bidirectional's wrapped layer too) and, with masks=True, a padding pattern per sequence half the time; and states to reset to."""
     _check_bounds(batch=(1, max_batch), time=(1, max_time), features=(1, max_features), units=(1, max_units))
     return _stateful_cases(cell=cell, bidirectional=bidirectional, masks=masks, go_backwards=go_backwards,
                            max_batch=max_batch, max_time=max_time, max_features=max_features,
@@ -464,7 +464,7 @@ def _stateful_cases(draw, *, cell, bidirectional, masks, go_backwards, max_batch
         merge_mode=draw(st.sampled_from(MERGE_MODES_AND_NONE)) if bidirectional else "concat",
         chunks=chunks,
         return_sequences=draw(st.booleans()),
-        go_backwards=go_backwards and not bidirectional and draw(st.booleans()),
+        go_backwards=go_backwards and draw(st.booleans()),  # Bidirectional: the wrapped layer's
         mask=draw(padding_masks(batch=batch, time=time))[1] if masks and draw(st.booleans()) else None,
         states=tuple(draw(float32_arrays((batch, u))) for _ in range(n_states)),
     )

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+from rnncheck.conformance import divergences
 from rnncheck.custom_cell import CustomCellCase, CustomCellMismatch, check_custom_cell, reference_loop
 
 
@@ -40,14 +41,12 @@ def minimal_step(x_t, states, weights):
 SMALL = dict(input_size_range=(1, 2), units_range=(1, 3), batch_range=(1, 2), time_range=(1, 4))
 
 
-def test_a_correct_cell_passes():
-    assert check_custom_cell(MinimalRNNCell, minimal_step, max_examples=30, seed=0, **SMALL) == 30
 
 
 def test_a_subtly_wrong_cell_fails_on_the_smallest_case():
     # U^T == U for one unit, and h_0 U^T == 0 for a first step from zeros: it takes 2 units and a state to show.
     # Small ranges keep the shrinking short; no mask, so that on jax the case is the cell's bug and not
-    # jax-scan-masked-output-h0 (which test_a_correct_cell_passes meets there).
+    # jax-scan-masked-output-h0 (which test_a_correct_cell_passes meets there, named in its message).
     wrong = lambda units: MinimalRNNCell(units, transpose_recurrence=True)  # noqa: E731
     bounds = dict(input_size_range=(1, 1), units_range=(1, 2), batch_range=(1, 1), time_range=(1, 2))
     with pytest.raises(CustomCellMismatch, match=r"(output|state 0) differs .*\ncase: CustomCellCase\(") as caught:
@@ -83,9 +82,31 @@ def scaled_output_step(x_t, states, weights):
     return 2.0 * h, (h, states[1] + 1.0)
 
 
-def test_a_cell_whose_output_is_not_its_first_state_passes():
-    # A masked step repeats the previous *output* (keras.backend.rnn's docstring), whatever the first state holds.
-    assert check_custom_cell(ScaledOutputCell, scaled_output_step, max_examples=30, seed=0, **SMALL) == 30
+CORRECT_CELLS = {"minimal": (MinimalRNNCell, minimal_step), "scaled-output": (ScaledOutputCell, scaled_output_step)}
+
+
+@pytest.mark.parametrize(
+    "cell", divergences.marked("test_a_correct_cell_passes", list(CORRECT_CELLS), list(CORRECT_CELLS), name="cell")
+)
+def test_a_correct_cell_passes(cell):
+    # scaled-output: a masked step repeats the previous *output* (keras.backend.rnn's docstring), whatever the first
+    # state holds.
+    make_cell, step = CORRECT_CELLS[cell]
+    assert check_custom_cell(make_cell, step, max_examples=30, seed=0, **SMALL) == 30
+
+
+def test_reference_loop_as_jax_outputs_the_carried_state_at_masked_steps():
+    # ScaledOutputCell with W = 1, U = 0 on x = 1 then a masked step: h = tanh(1), output 2 tanh(1), then the
+    # masked step repeats 2 tanh(1) as documented, where jax's scan outputs the carried h = tanh(1).
+    x = np.ones((1, 2, 1))
+    weights = {"kernel": np.ones((1, 1)), "recurrent_kernel": np.zeros((1, 1))}
+    states = [np.zeros((1, 1)), np.zeros((1, 1))]
+    mask = np.array([[True, False]])
+    documented = reference_loop(scaled_output_step, x, weights, states, mask=mask, return_sequences=True)
+    as_jax = reference_loop(scaled_output_step, x, weights, states, mask=mask, return_sequences=True,
+                            masked_output="state")  # fmt: skip
+    np.testing.assert_allclose(documented[0][0, :, 0], [2 * np.tanh(1.0)] * 2)
+    np.testing.assert_allclose(as_jax[0][0, :, 0], [2 * np.tanh(1.0), np.tanh(1.0)])
 
 
 def test_a_step_that_returns_the_wrong_number_of_states_is_named():

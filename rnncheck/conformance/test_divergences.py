@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rnncheck.conformance.causes import CAUSES, ONNX_CAUSES
-from rnncheck.conformance.divergences import DIVERGENCES, recorded
+from rnncheck.conformance.divergences import DIVERGENCES, occurrences
 from rnncheck.conformance.harness import assert_outputs_close, output_names
 from rnncheck.conformance import test_onnx as onnx_suite  # a module: pytest collects none of its tests here
 from rnncheck.conformance.test_onnx import (
@@ -29,7 +29,13 @@ def test_each_example_lies_in_its_own_region(row):
 
 @OCCURRENCES
 def test_no_other_region_of_the_same_property_and_backend_holds_the_example(row):
-    assert recorded(row.test, row.backend, **row.example) is row
+    for backend in row.backends:
+        assert occurrences(row.test, backend, **row.example) == [row], backend
+
+
+@OCCURRENCES
+def test_each_occurrence_holds_on_backends_of_its_cause(row):
+    assert row.backends and set(row.backends) <= set(row.facts.backends)
 
 
 @OCCURRENCES
@@ -42,9 +48,11 @@ def test_each_cause_occurs_and_says_what_the_framework_does_there():
     assert [row.cause for row in ONNX_REFERENCE_DIVERGENCES] == list(ONNX_CAUSES)  # each once, in the table's order
     assert not set(CAUSES) & set(ONNX_CAUSES)
     for cause in CAUSES.values():
-        assert (cause.loop is None) != (cause.raises is None) and cause.reads is None, cause.id  # loop or error
+        models = [cause.loop, cause.reads, cause.raises, cause.returns or None]
+        assert sum(model is not None for model in models) == 1, cause.id  # a loop, a reading, an error or a return
+        assert set(cause.backends) <= {"tensorflow", "jax", "torch"} and cause.backends, cause.id
     for cause in ONNX_CAUSES.values():
-        assert cause.backend == "onnx.reference" and cause.loop is None, cause.id
+        assert cause.backends == ("onnx.reference",) and cause.loop is None, cause.id
         assert (cause.reads is None) != (cause.raises is None), cause.id  # a reading of the case, or an error
     for cause in [*CAUSES.values(), *ONNX_CAUSES.values()]:
         assert cause.releases and cause.upstream and cause.documented, cause.id

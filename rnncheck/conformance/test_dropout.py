@@ -73,6 +73,9 @@ def test_dropout_is_inert_at_inference(case):
     INFERENCE.check(case=case)
 
 
+test_dropout_is_inert_at_inference_on_recorded_examples = INFERENCE.replay_test()
+
+
 # Training.
 
 RATE_ZERO = divergences.Property(
@@ -86,6 +89,9 @@ RATE_ZERO = divergences.Property(
 @given(case=dropout_cases(dropout=st.just(0.0), recurrent_dropout=st.just(0.0)))
 def test_rate_zero_changes_nothing_in_training(case):
     RATE_ZERO.check(case=case)
+
+
+test_rate_zero_changes_nothing_in_training_on_recorded_examples = RATE_ZERO.replay_test()
 
 
 NO_RECURRENCE = divergences.Property(
@@ -102,17 +108,30 @@ def test_recurrent_dropout_changes_nothing_without_a_recurrent_kernel(case):
     NO_RECURRENCE.check(case=case)
 
 
+test_recurrent_dropout_changes_nothing_without_a_recurrent_kernel_on_recorded_examples = NO_RECURRENCE.replay_test()
+
+
 def assert_same(actual, expected, arguments) -> None:
+    """A second layer's outputs equal a first's."""
     names = output_names(cell_facts(arguments["case"].cell).states, count=len(expected))
     assert_outputs_close(actual, expected, names=[f"{name} of a second layer, same seed" for name in names],
                          case=arguments)  # fmt: skip
 
 
+SAME_SEED = divergences.Property(
+    "test_the_same_seed_gives_the_same_result",
+    actual=lambda case: keras_outputs(case, training=True, fresh=True),
+    expected=lambda loop, case: keras_outputs(case, training=True, fresh=True),  # a first layer: the "reference"
+    compare=assert_same,
+)
+
+
 @given(case=dropout_cases(dropout=between, recurrent_dropout=st.just(0.0) | between))
 def test_the_same_seed_gives_the_same_result(case):
-    first = keras_outputs(case, training=True, fresh=True)
-    second = keras_outputs(case, training=True, fresh=True)
-    assert_same(second, first, {"case": case})
+    SAME_SEED.check(case=case)
+
+
+test_the_same_seed_gives_the_same_result_on_recorded_examples = SAME_SEED.replay_test()
 
 
 # One mask per sequence: Keras's output is the reference's on x * m / (1 - rate) for some m in {0, 1}^d per
@@ -185,6 +204,9 @@ def test_one_dropout_mask_per_sequence(case):
     ONE_INPUT_MASK.check(case=case)
 
 
+test_one_dropout_mask_per_sequence_on_recorded_examples = ONE_INPUT_MASK.replay_test()
+
+
 def constant_step_outputs(case: DropoutCase) -> list[np.ndarray]:
     output = keras_outputs(case, training=True)[0]  # (batch, time, u)
     return [output[:, t] for t in range(output.shape[1])]
@@ -215,12 +237,20 @@ def test_one_recurrent_dropout_mask_per_sequence(case):
     ONE_RECURRENT_MASK.check(case=case)
 
 
+test_one_recurrent_dropout_mask_per_sequence_on_recorded_examples = ONE_RECURRENT_MASK.replay_test()
+
+
 # Rate 1: "Fraction of the units to drop" (every cell's docstring), all of them.
+
+def kept(values: np.ndarray, rate: float) -> np.ndarray:
+    """What a rate keeps of values at rate 0 or 1: all of them, or none (0 * values / (1 - 1) is no number)."""
+    return np.zeros_like(values) if rate == 1.0 else values
+
 
 ALL_INPUTS_DROPPED = divergences.Property(
     "test_dropout_one_drops_every_input",
     actual=lambda case: keras_outputs(case, training=True),
-    expected=lambda loop, case: reference_outputs(case, loop, x=np.zeros_like(case.x)),
+    expected=lambda loop, case: reference_outputs(case, loop, x=kept(case.x, case.dropout)),
     compare=assert_layer_close,
 )
 
@@ -230,10 +260,15 @@ def test_dropout_one_drops_every_input(case):
     ALL_INPUTS_DROPPED.check(case=case)
 
 
+test_dropout_one_drops_every_input_on_recorded_examples = ALL_INPUTS_DROPPED.replay_test()
+
+
 RECURRENCE_DROPPED = divergences.Property(
     "test_recurrent_dropout_one_drops_the_recurrence",
     actual=lambda case: keras_outputs(case, training=True),
-    expected=lambda loop, case: reference_outputs(case, loop, recurrent_kernel=np.zeros_like(case.recurrent_kernel)),
+    expected=lambda loop, case: reference_outputs(
+        case, loop, recurrent_kernel=kept(case.recurrent_kernel, case.recurrent_dropout)
+    ),
     compare=assert_layer_close,
 )
 
@@ -241,3 +276,6 @@ RECURRENCE_DROPPED = divergences.Property(
 @given(case=dropout_cases(dropout=st.just(0.0), recurrent_dropout=st.just(1.0)))
 def test_recurrent_dropout_one_drops_the_recurrence(case):
     RECURRENCE_DROPPED.check(case=case)
+
+
+test_recurrent_dropout_one_drops_the_recurrence_on_recorded_examples = RECURRENCE_DROPPED.replay_test()

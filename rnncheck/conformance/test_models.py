@@ -166,11 +166,18 @@ BY_HAND = MaskedModelCase(
 )
 
 
+SUBNORMAL = divergences.SUBNORMAL  # Masking(0.0) on 1e-45, which is not 0.0
+
+
 @API
 @given(case=masked_model_cases())
 @example(case=BY_HAND)
+@example(case=SUBNORMAL)
 def test_masked_model_matches_reference_stack(case, api):
     MASKED_MODEL_MATCHES_REFERENCE.check(case=case, api=api)
+
+
+test_masked_model_matches_reference_stack_on_recorded_examples = MASKED_MODEL_MATCHES_REFERENCE.replay_test()
 
 
 def assert_mask_is(actual, expected, *, what: str, case) -> None:
@@ -203,31 +210,72 @@ def every_output_model(case: MaskedModelCase) -> tuple[keras.Model, list, list[i
     return model, layers, counts
 
 
-@given(case=masked_model_cases())
-@example(case=BY_HAND)
-def test_each_layer_passes_on_the_documented_mask(case):
-    # Keras's RNN docstring and compute_mask: the input mask goes on with return_sequences=True, no mask without;
-    # a state (return_state) carries none. TimeDistributed(Dense) passes its input's mask on.
+def keras_masks(case: MaskedModelCase) -> list:
+    """The mask on the front's output, then per layer the mask on each of its outputs and what its compute_mask
+    gives for them (bool arrays or None), from one call of a model returning every layer's outputs."""
     model, layers, counts = every_output_model(case)
     returned = listed(model(case.inputs))  # one call: every layer's outputs, with the masks Keras attached
     x, at = returned[0], 1
-    assert_mask_is(keras_mask(x), case.mask, what="mask of the front", case=case)
-    for depth, (layer, block, count) in enumerate(zip(layers, case.blocks, counts, strict=True)):
-        top = depth == len(layers) - 1
+    masks = [keras_mask(x)]
+    for layer, count in zip(layers, counts, strict=True):
+        outputs, at = returned[at : at + count], at + count
+        computed = keras.tree.flatten(layer.compute_mask(x, keras_mask(x)))
+        computed += [None] * (count - len(computed))  # Keras zips the masks with the outputs
+        masks += [keras_mask(tensor) for tensor in outputs] + computed[:count]
+        x = outputs[0]
+    return [None if m is None else np.asarray(keras.ops.convert_to_numpy(m)) for m in masks]
+
+
+def documented_masks(case: MaskedModelCase) -> list:
+    # Keras's RNN docstring and compute_mask: the input mask goes on with return_sequences=True, no mask without;
+    # a state (return_state) carries none. TimeDistributed(Dense) passes its input's mask on.
+    masks = [case.mask]
+    for depth, block in enumerate(case.blocks):
+        top = depth == len(case.blocks) - 1
         passes = isinstance(block, DenseBlock) or not top or case.return_sequences
         expected = [case.mask if passes else None]
         if top and case.return_state:
             expected += [None] * (len(cell_facts(block.cell).states) * (2 if block.backward else 1))
-        outputs, at = returned[at : at + count], at + count
-        names = [f"mask of layer {depth} ({type(layer).__name__}) on its output {i}" for i in range(count)]
-        assert count == len(expected), f"{names[0]}: {count} outputs, expected {len(expected)}\ncase: {case!r}"
-        for tensor, mask, name in zip(outputs, expected, names, strict=True):
-            assert_mask_is(keras_mask(tensor), mask, what=name, case=case)
-        computed = keras.tree.flatten(layer.compute_mask(x, keras_mask(x)))
-        computed += [None] * (len(expected) - len(computed))  # Keras zips the masks with the outputs
-        for mask, want, name in zip(computed, expected, names, strict=False):
-            assert_mask_is(mask, want, what=f"compute_mask: {name}", case=case)
-        x = outputs[0]
+        masks += expected + expected  # on the outputs, and from compute_mask
+    return masks
+
+
+def mask_names(case: MaskedModelCase) -> list[str]:
+    names = ["mask of the front"]
+    for depth, block in enumerate(case.blocks):
+        top = depth == len(case.blocks) - 1
+        count = 1 + (len(cell_facts(block.cell).states) * (2 if block.backward else 1) if top and case.return_state
+                     else 0)  # fmt: skip
+        kind = "TimeDistributed" if isinstance(block, DenseBlock) else "recurrent"
+        outputs = [f"mask of layer {depth} ({kind}) on its output {i}" for i in range(count)]
+        names += outputs + [f"compute_mask: {name}" for name in outputs]
+    return names
+
+
+def assert_masks_are(actual, expected, arguments) -> None:
+    case = arguments["case"]
+    names = mask_names(case)
+    assert len(actual) == len(expected) == len(names), f"{len(actual)} masks, expected {len(expected)}\ncase: {case!r}"
+    for mask, want, name in zip(actual, expected, names, strict=True):
+        assert_mask_is(mask, want, what=name, case=case)
+
+
+EACH_LAYER_PASSES_THE_MASK = divergences.Property(
+    "test_each_layer_passes_on_the_documented_mask",
+    actual=keras_masks,
+    expected=lambda loop, case: documented_masks(case),
+    compare=assert_masks_are,
+)
+
+
+@given(case=masked_model_cases())
+@example(case=BY_HAND)
+@example(case=SUBNORMAL)
+def test_each_layer_passes_on_the_documented_mask(case):
+    EACH_LAYER_PASSES_THE_MASK.check(case=case)
+
+
+test_each_layer_passes_on_the_documented_mask_on_recorded_examples = EACH_LAYER_PASSES_THE_MASK.replay_test()
 
 
 # Symbolic shapes: keras.Input through a layer, a stack or a Bidirectional, against the eager call.
@@ -361,18 +409,40 @@ ROUND_TRIP_EXAMPLE = RoundTripCase(
 )
 
 
-@given(case=round_trip_cases())
-@example(case=ROUND_TRIP_EXAMPLE)
-def test_config_round_trip_gives_the_same_outputs(case):
+def config_copy_behaviour(case: RoundTripCase) -> tuple:
+    """What a layer made by from_config(get_config()) of the case's layer returns (or raises) on the case's call."""
     original = round_trip_layer(case)
     copy = type(original).from_config(original.get_config())
     copy.build((None, None, case.input_size))
     copy.set_weights(original.get_weights())
-    call = round_trip_call(case)
-    expected = outputs_or_error(lambda: original(case.x, **call))
-    actual = outputs_or_error(lambda: copy(case.x, **call))
-    count = len((actual[0] or expected[0] or [None]))
+    return outputs_or_error(lambda: copy(case.x, **round_trip_call(case)))
+
+
+def original_behaviour(case: RoundTripCase) -> tuple:
+    return outputs_or_error(lambda: round_trip_layer(case)(case.x, **round_trip_call(case)))
+
+
+def assert_same_as_original(actual, expected, arguments) -> None:
+    case = arguments["case"]
+    count = len(actual[0] or expected[0] or [None])
     assert_same_behaviour(actual, expected, case=case, names=round_trip_names(case, count))
+
+
+CONFIG_ROUND_TRIP = divergences.Property(
+    "test_config_round_trip_gives_the_same_outputs",
+    actual=config_copy_behaviour,
+    expected=lambda loop, case: original_behaviour(case),  # the original layer is the copy's reference
+    compare=assert_same_as_original,
+)
+
+
+@given(case=round_trip_cases())
+@example(case=ROUND_TRIP_EXAMPLE)
+def test_config_round_trip_gives_the_same_outputs(case):
+    CONFIG_ROUND_TRIP.check(case=case)
+
+
+test_config_round_trip_gives_the_same_outputs_on_recorded_examples = CONFIG_ROUND_TRIP.replay_test()
 
 
 def round_trip_model(case: RoundTripCase) -> tuple[keras.Model, list]:
@@ -392,18 +462,36 @@ def round_trip_model(case: RoundTripCase) -> tuple[keras.Model, list]:
     return keras.Model(inputs, layer(inputs[0], **call)), values
 
 
-@given(case=round_trip_cases())
-@example(case=ROUND_TRIP_EXAMPLE)
-def test_saved_model_loads_with_the_same_outputs(case):
+def loaded_behaviour(case: RoundTripCase) -> tuple:
+    """What the case's model returns (or raises) once saved as .keras and loaded again."""
     model, values = round_trip_model(case)
     with tempfile.TemporaryDirectory() as folder:  # not tmp_path: one folder per example
         path = Path(folder) / "model.keras"
         model.save(path)
         loaded = keras.saving.load_model(path)
-    expected = outputs_or_error(lambda: model(values))
-    actual = outputs_or_error(lambda: loaded(values))
-    count = len((actual[0] or expected[0] or [None]))
-    assert_same_behaviour(actual, expected, case=case, names=round_trip_names(case, count))
+    return outputs_or_error(lambda: loaded(values))
+
+
+def saved_model_behaviour(case: RoundTripCase) -> tuple:
+    model, values = round_trip_model(case)
+    return outputs_or_error(lambda: model(values))
+
+
+SAVED_MODEL_ROUND_TRIP = divergences.Property(
+    "test_saved_model_loads_with_the_same_outputs",
+    actual=loaded_behaviour,
+    expected=lambda loop, case: saved_model_behaviour(case),  # the model before saving is the reference
+    compare=assert_same_as_original,
+)
+
+
+@given(case=round_trip_cases())
+@example(case=ROUND_TRIP_EXAMPLE)
+def test_saved_model_loads_with_the_same_outputs(case):
+    SAVED_MODEL_ROUND_TRIP.check(case=case)
+
+
+test_saved_model_loads_with_the_same_outputs_on_recorded_examples = SAVED_MODEL_ROUND_TRIP.replay_test()
 
 
 # One model with every cell, masks from an Embedding, a Bidirectional and a TimeDistributed(Dense), for another backend.
@@ -501,6 +589,9 @@ def test_rnn_of_a_builtin_cell_matches_reference(case, unroll):
     RNN_OF_CELL_MATCHES_REFERENCE.check(case=case, unroll=unroll)
 
 
+test_rnn_of_a_builtin_cell_matches_reference_on_recorded_examples = RNN_OF_CELL_MATCHES_REFERENCE.replay_test()
+
+
 def stacked_cells_layer(case: StackedCellsCase) -> keras.layers.RNN:
     cells = []
     for cell, weights, reset_after in zip(case.cells, case.weights, case.reset_after, strict=True):
@@ -566,6 +657,9 @@ def test_stacked_cells_match_the_reference_stack(case):
     STACKED_CELLS_MATCH_REFERENCE.check(case=case)
 
 
+test_stacked_cells_match_the_reference_stack_on_recorded_examples = STACKED_CELLS_MATCH_REFERENCE.replay_test()
+
+
 def nesting(returned) -> object:
     """The nest of lists (tuples as lists) a call returned, each tensor or shape as its shape."""
     if isinstance(returned, (list, tuple)) and not all(isinstance(s, int) or s is None for s in returned):
@@ -573,10 +667,44 @@ def nesting(returned) -> object:
     return tuple(returned if isinstance(returned, (list, tuple)) else returned.shape)
 
 
+def documented_nest(case: StackedCellsCase) -> list:
+    """RNN's docstring, return_state: "The first tensor is the output. The remaining tensors are the last states,
+    each with shape (batch_size, state_size)", and its compute_output_shape (rnn.py:228-246) for a list of cells:
+    per cell, its state's shape, or the list of them for a cell of several states (LSTM's [h, c])."""
+    batch, time, _ = case.x.shape
+    output = (batch, time, case.units[-1]) if case.return_sequences else (batch, case.units[-1])
+    states = []
+    for cell, units in zip(case.cells, case.units, strict=True):
+        shapes = [(batch, units) for _ in cell_facts(cell).states]
+        states.append(shapes[0] if len(shapes) == 1 else shapes)
+    return [output, *states]
+
+
+def assert_nest_is(actual, expected, arguments) -> None:
+    assert actual == expected, f"{keras.backend.backend()}: returns {actual}, documented {expected}\ncase: {arguments}"
+
+
+EAGER_NEST = divergences.Property(
+    "test_stacked_cells_return_the_documented_nest_eagerly",
+    actual=lambda case: nesting(stacked_cells_layer(case)(case.x)),
+    expected=lambda loop, case: documented_nest(case),
+    compare=assert_nest_is,
+)
+
+
 @given(case=stacked_cells_cases())
-def test_stacked_cells_return_the_same_nest_eagerly_and_symbolically(case):
+def test_stacked_cells_return_the_documented_nest_eagerly(case):
+    EAGER_NEST.check(case=case)
+
+
+test_stacked_cells_return_the_documented_nest_eagerly_on_recorded_examples = EAGER_NEST.replay_test()
+
+
+@given(case=stacked_cells_cases())
+def test_stacked_cells_return_the_documented_nest_symbolically(case):
     layer = stacked_cells_layer(case)
-    eager = nesting(layer(case.x))
     symbolic = nesting(layer(keras.Input(batch_shape=case.x.shape)))
     computed = nesting(layer.compute_output_shape(case.x.shape))
-    assert eager == symbolic == computed, f"eager {eager}, symbolic {symbolic}, compute_output_shape {computed}"
+    documented = documented_nest(case)
+    assert symbolic == computed == documented, f"symbolic {symbolic}, compute_output_shape {computed}, documented " \
+                                               f"{documented}\ncase: {case!r}"  # fmt: skip
