@@ -200,7 +200,8 @@ _MASKING_LINE = (
 _STACKED_ONE = (
     "layers/rnn/stacked_rnn_cells.py:103-104: with one cell, call() returns that cell's states unwrapped from the "
     "list they came in, so the loop's state structure changes between steps (tensorflow's while_loop with a mask, "
-    "jax's lax.scan always); torch's Python loop does not check it"
+    "jax's lax.scan always); torch's Python loop does not check it, but an LSTM cell's [h, c] come back as the one "
+    "cell's states, which the next masked step zips with the cells (:91), so LSTMCell gets h alone"
 )
 _STACKED_NEST = (
     "the reference: RNN's docstring (layers/rnn/rnn.py:81-84): with return_state 'the remaining tensors are the last "
@@ -328,15 +329,15 @@ CAUSES: dict[str, Cause] = {
         ),
         Cause(
             id="stacked-cells-one-cell",
-            backends=("tensorflow", "jax"),
+            backends=("tensorflow", "jax", "torch"),
             summary="RNN([one cell]) raises: jax always (TypeError, ValueError with a mask), tensorflow with a mask "
-            "(ValueError)",
+            "(ValueError), torch with a mask on an LSTM cell over two steps or more (IndexError)",
             documented="the reference: keras.layers.RNN's docstring (layers/rnn/rnn.py:17) takes 'a list of RNN "
-            "cell instances'; torch runs one, as RNN(cell) does everywhere",
+            "cell instances'; RNN(cell) runs the same cell everywhere",
             upstream=_STACKED_ONE,
             releases=("3.15.1",),
             raises=ValueError,
-            match=r"same nested structure|same pytree structure|Expected an instance of list",
+            match=r"same nested structure|same pytree structure|Expected an instance of list|list index out of range",
         ),
         Cause(
             id="stacked-cells-eager-state-nest",

@@ -272,6 +272,8 @@ def _masks_subnormal(case: MaskedModelCase) -> bool:
 
 ONE_CELL = StackedCellsCase(cells=("simple",), x=_zeros(1, 1, 1), weights=((_zeros(1, 1), _zeros(1, 1), None),),
                             reset_after=(True,))  # fmt: skip
+ONE_LSTM_CELL_MASKED = StackedCellsCase(cells=("lstm",), x=_zeros(1, 2, 1), weights=((_zeros(1, 4), _zeros(1, 4),
+                                        None),), reset_after=(True,), mask=np.array([[True, False]]))  # fmt: skip
 TWO_CELLS = dataclasses.replace(ONE_CELL, cells=("simple", "simple"), weights=ONE_CELL.weights * 2,
                                 reset_after=(True, True))  # fmt: skip
 STATEFUL = StatefulCase(cell="simple", x=_zeros(1, 1, 1), forward=(_zeros(1, 1), _zeros(1, 1), None), chunks=(1,),
@@ -744,6 +746,19 @@ DIVERGENCES: list[Occurrence] = [
         "instance of list",
         reference="output [[0.]], h [[0.]] (as torch, and RNN(SimpleRNNCell))",
         covers=lambda case: len(case.cells) == 1 and case.mask is not None,
+        on=("tensorflow", "jax"),
+    ),
+    Occurrence(
+        id="stacked-one-lstm-cell-mask",
+        cause="stacked-cells-one-cell",
+        test="test_stacked_cells_match_the_reference_stack",
+        example=dict(case=ONE_LSTM_CELL_MASKED),
+        keras="IndexError: list index out of range (LSTMCell.call gets [h] at step 1)",
+        reference="output [[0.]], h [[0.]], c [[0.]] (as RNN(LSTMCell))",
+        note="found by fuzzing (200 examples on torch)",
+        covers=lambda case: case.cells == ("lstm",) and case.mask is not None and case.x.shape[1] > 1,
+        error=IndexError,
+        on=("torch",),
     ),
     Occurrence(
         id="stacked-one-cell",
