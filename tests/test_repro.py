@@ -1,5 +1,6 @@
-"""rnncheck.repro: each upstream reproducer, run as its own process, still shows its divergence (exit 1, both
-answers printed); script() refuses an unknown id; the scripts import nothing but os, sys, numpy and keras."""
+"""rnncheck.repro: each upstream reproducer, run as its own process on each backend its cause holds on, still shows
+its divergence (exit 1, both answers printed); script() refuses an unknown id; the scripts import nothing but os,
+sys, numpy and keras."""
 
 from __future__ import annotations
 
@@ -13,34 +14,73 @@ import pytest
 
 from rnncheck import repro
 
-# What each script prints for Keras (3.15.1) and for the documented answer.
+# What each script prints for Keras (3.15.1) and for the documented answer: (keras_answer, documented), or a dict
+# backend -> (keras_answer, documented) where the backends' answers differ.
 PRINTS = {
     "torch-unroll-flip-tuple": ("AttributeError: 'tuple' object has no attribute 'shape'", "[[0.0]]"),
     "jax-scan-masked-output-h0": ("output [[1.0]], state [[1.0]]", "output [[0.0]], state [[1.0]]"),
     "jax-unroll-zero-output-for-mask-ignored": ("[[[0.7616], [0.7616]]]", "[[[0.7616], [0.0]]]"),
     "tensorflow-unroll-reversed-mask-zeroing": ("[[[0.0, 0.0], [0.0, 0.0]]]", "[[[0.0, 0.7616], [0.0, 0.0]]]"),
     "jax-scan-mask-rank": ("[[0.4621, 0.0], [0.4621, 0.0]]", "[[0.4621, 0.4621], [0.0, 0.0]]"),
+    "masking-subnormal-flushed": ("mask [[False, True]]", "mask [[True, True]]"),
+    "stacked-cells-one-cell": {
+        "tensorflow": ("ValueError: The two structures don't have the same nested structure.", "output [[0.0]]"),
+        "jax": ("ValueError: list arity mismatch; expected: 1, got: 2", "output [[0.0]]"),
+        "torch": ("IndexError: list index out of range", "output [[0.0]]"),
+    },
+    "stacked-cells-eager-state-nest": ("[(1, 1), [(1, 1)], [(1, 1)]]", "[(1, 1), (1, 1), (1, 1)]"),
+    "reset-state-states-refused": (
+        "TypeError: RNN.reset_state() got an unexpected keyword argument 'states'",
+        "state [[1.0]]",
+    ),
+    "bidirectional-stateful-return-state": (
+        "TypeError: unsupported operand type(s) for *: 'generator' and 'int'",
+        "[(1, 2), (1, 1), (1, 1)]",
+    ),
+    "tensorflow-stateful-predict-batch-unchecked": (
+        "predictions of shape (4, 2) for 3 sequences, no error",
+        "ValueError: If an RNN is stateful, the batch size of the input sequences must be the same as the batch size "
+        "of the initial state.",
+    ),
+    "gru-lstm-dropout-one-ignored": ("output [[0.3546]]", "output [[0.0]]"),
+    "bidirectional-go-backwards-refused": (
+        "ValueError: Forward layer and backward layer should have different `go_backwards` value.",
+        "constructed; output shape (1, 2)",
+    ),
 }
 
-
-def test_every_cause_has_a_backend_and_its_expected_output():
-    assert set(repro.BACKEND) == set(repro.CAUSE_IDS) == set(PRINTS)
+CASES = [(cause_id, backend) for cause_id in repro.CAUSE_IDS for backend in repro.BACKENDS[cause_id]]
 
 
-@pytest.mark.parametrize("cause_id", repro.CAUSE_IDS)
-def test_script_still_shows_the_divergence(cause_id, tmp_path):
-    backend = repro.BACKEND[cause_id]
+def expected(cause_id: str, backend: str) -> tuple[str, str]:
+    """What the script prints for Keras and for the documented answer on `backend`."""
+    prints = PRINTS[cause_id]
+    return prints[backend] if isinstance(prints, dict) else prints
+
+
+def test_every_cause_has_its_backends_and_its_expected_output():
+    assert set(repro.BACKENDS) == set(repro.CAUSE_IDS) == set(PRINTS)
+    for cause_id, backends in repro.BACKENDS.items():
+        assert isinstance(backends, tuple) and backends, cause_id
+        assert set(backends) <= {"tensorflow", "jax", "torch"}, cause_id
+        if isinstance(PRINTS[cause_id], dict):
+            assert set(PRINTS[cause_id]) == set(backends), cause_id
+
+
+@pytest.mark.parametrize(("cause_id", "backend"), CASES, ids=[f"{cause_id}-{backend}" for cause_id, backend in CASES])
+def test_script_still_shows_the_divergence(cause_id, backend, tmp_path):
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed")
     path = tmp_path / repro.filename(cause_id)
     path.write_text(repro.script(cause_id), encoding="utf-8")  # as a reporter would: the file on its own
     env = {name: value for name, value in os.environ.items() if name != "KERAS_BACKEND"}
+    argv = [backend] if len(repro.BACKENDS[cause_id]) > 1 else []  # a single-backend script takes no argument
     result = subprocess.run(
-        [sys.executable, str(path)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [sys.executable, str(path), *argv], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
-    keras_answer, documented = PRINTS[cause_id]
+    keras_answer, documented = expected(cause_id, backend)
     lines = result.stdout.splitlines()
     assert f"backend {backend}" in lines[0], output
     assert any(line.startswith("Keras:") and keras_answer in line for line in lines), output
@@ -64,3 +104,16 @@ def test_script_imports_only_os_sys_numpy_and_keras(cause_id):
             imported.add("." if node.level else node.module.split(".")[0])
     assert imported <= {"os", "sys", "numpy", "keras"}, imported
     assert ast.get_docstring(tree) and "Run: python " in ast.get_docstring(tree)
+
+
+@pytest.mark.parametrize("cause_id", repro.CAUSE_IDS)
+def test_script_takes_the_backend_as_argument_only_where_its_cause_has_several(cause_id):
+    backends = repro.BACKENDS[cause_id]
+    text = repro.script(cause_id)
+    run = next(line for line in ast.get_docstring(ast.parse(text)).splitlines() if line.startswith("Run: python "))
+    if len(backends) > 1:
+        assert f'sys.argv[1] if len(sys.argv) > 1 else "{backends[0]}"' in text
+        assert f"Run: python {repro.filename(cause_id)} [{'|'.join(backends)}]" in run
+    else:
+        assert f'os.environ["KERAS_BACKEND"] = "{backends[0]}"' in text
+        assert "[" not in run.split("(")[0]

@@ -2,7 +2,9 @@
 per cause, ready to paste into an upstream issue (docs/upstream/<id>.md).
 
 Each script imports only os, sys, numpy and keras, sets KERAS_BACKEND itself, prints Keras's answer beside the
-documented one, and exits 1 while the divergence holds, 0 once Keras is fixed. This module imports no framework
+documented one, and exits 1 while the divergence holds, 0 once Keras is fixed. A cause that holds on several
+backends has one script for all of them: it takes the backend as its optional first argument (its cause's first
+backend by default); a single-backend script takes none. This module imports no framework
 (rnncheck.conformance.causes needs NumPy only).
 """
 
@@ -13,7 +15,7 @@ from importlib import resources
 from rnncheck.conformance.causes import CAUSES
 
 CAUSE_IDS = tuple(CAUSES)  # the causes table is the one list of them
-BACKEND = {cause.id: cause.backend for cause in CAUSES.values()}
+BACKENDS = {cause.id: cause.backends for cause in CAUSES.values()}  # the KERAS_BACKENDs where each holds, in order
 
 
 def filename(cause_id: str) -> str:
