@@ -113,7 +113,7 @@ def fused_loop_runs(case, backend: str) -> bool:
 
 
 def rate_one_skipped(case, backend: str):
-    """GRUCell and LSTMCell drop only for 0 < rate < 1 (gru.py:197, lstm.py:235): rate 1 drops nothing, except the
+    """GRUCell and LSTMCell drop only for 0 < rate < 1 (gru.py:256, lstm.py:273): rate 1 drops nothing, except the
     inputs where the fused loop runs on the inputs inner_loop masked first (gru.py:555-561, lstm.py:536-542)."""
     if case.cell not in ("gru", "lstm"):
         return case
@@ -190,7 +190,7 @@ _JAX_SCAN_MASK = (
     "each state's rank, as tensorflow/rnn.py does"
 )
 _MASKING = (
-    "the reference: Masking's docstring (layers/core/masking.py:14-16): a timestep is masked if all its values are "
+    "the reference: Masking's docstring (layers/core/masking.py:12-15): a timestep is masked if all its values are "
     "equal to mask_value; 1e-45 != 0.0 in float32 (NumPy, and torch, agree)"
 )
 _MASKING_LINE = (
@@ -205,7 +205,7 @@ _STACKED_ONE = (
 )
 _STACKED_NEST = (
     "the reference: RNN's docstring (layers/rnn/rnn.py:81-84): with return_state 'the remaining tensors are the last "
-    "states, each with shape (batch_size, state_size)', and compute_output_shape (rnn.py:228-246), as the symbolic "
+    "states, each with shape (batch_size, state_size)', and compute_output_shape (rnn.py:234-255), as the symbolic "
     "call: a cell's state as one tensor, a list only for a cell of several states (LSTM's [h, c])"
 )
 _RESET_STATES = (
@@ -377,7 +377,7 @@ CAUSES: dict[str, Cause] = {
             backends=("tensorflow",),
             summary="predict on a stateful model: a last batch of another size is not refused; 3 sequences in "
             "batches of 2 give 4 predictions",
-            documented="the reference: layers/rnn/rnn.py:389-400 raises ValueError for a batch other than the "
+            documented="the reference: layers/rnn/rnn.py:389-402 raises ValueError for a batch other than the "
             "states', as jax and torch do in predict, and tensorflow on an eager call",
             upstream="layers/rnn/rnn.py:390: the check reads sequences.shape[0], the static batch size, which is "
             "None in the function predict traces again for the last batch",
@@ -390,7 +390,8 @@ CAUSES: dict[str, Cause] = {
             summary="GRU and LSTM with dropout=1.0 or recurrent_dropout=1.0 drop nothing (dropout: except where "
             "the backend's fused loop runs); SimpleRNN drops everything",
             documented=_DROP_ALL,
-            upstream="layers/rnn/gru.py:197,218 and lstm.py:235,258 apply a rate only when 0 < rate < 1; "
+            upstream="layers/rnn/gru.py:256 and lstm.py:273 (dropout; 197 and 235 in implementation 1), gru.py:218 "
+            "and lstm.py:258 (recurrent_dropout) apply a rate only when 0 < rate < 1; "
             "gru.py:555-561 and lstm.py:536-542 mask the inputs for any rate > 0 for the fused loop only",
             releases=("3.15.1",),
             reads=rate_one_skipped,

@@ -670,7 +670,7 @@ def nesting(returned) -> object:
 
 def documented_nest(case: StackedCellsCase) -> list:
     """RNN's docstring, return_state: "The first tensor is the output. The remaining tensors are the last states,
-    each with shape (batch_size, state_size)", and its compute_output_shape (rnn.py:228-246) for a list of cells:
+    each with shape (batch_size, state_size)", and its compute_output_shape (rnn.py:234-255) for a list of cells:
     per cell, its state's shape, or the list of them for a cell of several states (LSTM's [h, c])."""
     batch, time, _ = case.x.shape
     output = (batch, time, case.units[-1]) if case.return_sequences else (batch, case.units[-1])
