@@ -9,7 +9,9 @@ A property is defined once, as a Property; from it come
 - `check(**arguments)`: what the property asserts for every drawn case on every backend. The framework agrees with
   the reference, except in an occurrence's region, where it must still do what its cause records: raise its error,
   or return what the cause's loop model computes (for a gradient, which is then the gradient of that loop, its
-  forward does: `diverged`). A region narrows no strategy; it only says which answer is expected.
+  forward does: `diverged`), or what the reference computes on the case as the backend reads it (a reading, which
+  composes with another cause), or, for a cause that only says what Keras returns, anything but the documented
+  answer. A cause may hold on several backends; an occurrence may hold on some of them (`on`). A region narrows no strategy; it only says which answer is expected.
 - `replay_test()`: each occurrence's example as its own test case, a strict xfail on the cause's backend (a fix
   upstream shows as XPASS, which fails) and on every other backend an ordinary case that must pass `check`.
 """
