@@ -337,7 +337,8 @@ CAUSES: dict[str, Cause] = {
             upstream=_STACKED_ONE,
             releases=("3.15.1",),
             raises=ValueError,
-            match=r"same nested structure|same pytree structure|Expected an instance of list|list index out of range",
+            match=r"same nested structure|same pytree structure|Expected an instance of list|list arity mismatch"
+            r"|list index out of range",
         ),
         Cause(
             id="stacked-cells-eager-state-nest",
