@@ -10,6 +10,7 @@ previous output (zeros before the first), or outputs zeros with zero_output_for_
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from rnncheck.activations import sigmoid  # noqa: F401  (the reference's sigmoid, kept where it was)
 from rnncheck.cells import MERGE_MODES, Cell
+from rnncheck.cells.cell import Steps
 from rnncheck.cells import cell as cell_facts
 
 LOOP_OPTIONS = ("return_sequences", "return_state", "go_backwards", "initial_state", "mask", "zero_output_for_mask")
@@ -27,12 +29,35 @@ def layer(cell: str, x, kernel, recurrent_kernel, bias=None, **options):
 
     `options` are the loop's (LOOP_OPTIONS) and the cell's own (rnncheck.cells.cell(cell).options).
     """
+    facts, steps, loop = _layer_steps(cell, x, kernel, recurrent_kernel, bias, **options)
+    return _run(facts, steps, x, **loop)
+
+
+def _layer_steps(cell: str, x, kernel, recurrent_kernel, bias, **options) -> tuple[Cell, Steps, dict]:
     facts = cell_facts(cell)
     loop = {key: options.pop(key) for key in LOOP_OPTIONS if key in options}
     cell_options = facts.defaults(**options)
     kernel, recurrent_kernel, bias = check_weights(facts, x, kernel, recurrent_kernel, bias, **cell_options)
-    steps = facts.steps(kernel, recurrent_kernel, bias, **cell_options)
-    return _run(facts, steps, x, **loop)
+    return facts, facts.steps(kernel, recurrent_kernel, bias, **cell_options), loop
+
+
+def largest_magnitude(cell: str, x, kernel, recurrent_kernel, bias=None, **options) -> float:
+    """The largest |value| layer(cell, ...) computes: every step's states and intermediates (pre-activations,
+    gates), masked steps included, as Keras computes them too; inf where one overflows or is NaN."""
+    facts, steps, loop = _layer_steps(cell, x, kernel, recurrent_kernel, bias, **options)
+    largest = 0.0
+
+    def step(x_t, states):
+        nonlocal largest
+        new_states, cache = steps.step(x_t, states)
+        for value in _arrays((new_states, cache)):
+            magnitude = float(np.max(np.abs(value))) if value.size else 0.0
+            largest = max(largest, magnitude if np.isfinite(magnitude) else np.inf)
+        return new_states, cache
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        _run(facts, dataclasses.replace(steps, step=step), x, **loop)
+    return largest
 
 
 @functools.cache
@@ -151,7 +176,9 @@ def check_weights(facts: Cell, x, kernel, recurrent_kernel, bias, **cell_options
         expected["kernel"] = (*kernel_size, features, gates * u)  # the kernel_size the weights have
     if kernel.shape != expected["kernel"]:
         inner = "features" if rank == 0 else "*kernel_size, channels"
-        raise ValueError(f"{name}: kernel must be ({inner}, {gates} * units) = {expected['kernel']}, got {kernel.shape}")
+        raise ValueError(
+            f"{name}: kernel must be ({inner}, {gates} * units) = {expected['kernel']}, got {kernel.shape}"
+        )
     if bias is not None:
         bias = np.asarray(bias, dtype=np.float64)
         if bias.shape != expected["bias"]:
@@ -211,6 +238,13 @@ def _run(
         outputs.append(output)
     result = np.stack(outputs, axis=1) if return_sequences else output  # (batch, time, *u) or (batch, *u)
     return [result, *states] if return_state else result
+
+
+def _arrays(nest) -> list[np.ndarray]:
+    """The arrays in a nest of tuples and lists (a step's cache)."""
+    if isinstance(nest, (tuple, list)):
+        return [array for item in nest for array in _arrays(item)]
+    return [nest] if isinstance(nest, np.ndarray) else []
 
 
 def check_initial_state(initial_state, *, names: tuple[str, ...], shape: tuple[int, ...]) -> tuple[np.ndarray, ...]:

@@ -47,6 +47,7 @@ PRINTS = {
         "ValueError: Forward layer and backward layer should have different `go_backwards` value.",
         "constructed; output shape (1, 2)",
     ),
+    "lstm-unit-forget-bias-keeps-bias-initializer": ("bias [1.0, 1.0, 1.0, 1.0]", "bias [0.0, 1.0, 0.0, 0.0]"),
 }
 
 CASES = [(cause_id, backend) for cause_id in repro.CAUSE_IDS for backend in repro.BACKENDS[cause_id]]

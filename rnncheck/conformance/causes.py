@@ -212,6 +212,11 @@ _RESET_STATES = (
     "the reference: RNN's docstring (layers/rnn/rnn.py:124-127): 'You can specify the initial state of RNN layers "
     "numerically by calling reset_state() with the keyword argument states'"
 )
+_FORGET_BIAS = (
+    "the reference: LSTMCell's and LSTM's docstrings (layers/rnn/lstm.py:39-42, :388-391): unit_forget_bias 'If True, "
+    "add 1 to the bias of the forget gate at initialization. Setting it to True will also force "
+    "bias_initializer=\"zeros\"': the bias is 0 for the i, c and o gates and 1 for f, whatever bias_initializer"
+)
 _DROP_ALL = (
     "the reference: every cell's docstring: dropout / recurrent_dropout is the 'Fraction of the units to drop', in "
     "[0, 1] (simple_rnn.py:123-124 clips to it); SimpleRNNCell drops them all at 1.0"
@@ -407,6 +412,18 @@ CAUSES: dict[str, Cause] = {
             releases=("3.15.1",),
             raises=ValueError,
             match="should have different `go_backwards` value",
+        ),
+        Cause(
+            id="lstm-unit-forget-bias-keeps-bias-initializer",
+            backends=("tensorflow", "jax", "torch"),
+            summary="LSTM(unit_forget_bias=True) initializes the i, c and o gates' biases with bias_initializer, "
+            "where its docstring says unit_forget_bias forces bias_initializer='zeros'",
+            documented=_FORGET_BIAS,
+            upstream="layers/rnn/lstm.py:166-181: with unit_forget_bias the bias is bias_initializer((u,)), "
+            "ones((u,)), bias_initializer((2u,)) concatenated: f's block is set to 1 (not 1 added), the others keep "
+            "bias_initializer",
+            releases=("3.15.1",),
+            returns="bias_initializer's values for the i, c and o gates, and ones for f",
         ),
     ]
 }

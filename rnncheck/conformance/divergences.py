@@ -30,6 +30,7 @@ from rnncheck.cells import cell as cell_facts
 from rnncheck.conformance.causes import CAUSES, Cause, KerasRaises, Loop, as_documented, masking_flushes_subnormals
 from rnncheck.conformance.model_strategies import (
     DropoutCase,
+    InitializerCase,
     MaskedModelCase,
     RoundTripCase,
     StackedCellsCase,
@@ -880,5 +881,14 @@ DIVERGENCES: list[Occurrence] = [
         note="check_custom_cell draws masks and initial states; its message names this cause",
         covers=lambda cell: True,
         error=AssertionError,
+    ),
+    Occurrence(
+        id="unit-forget-bias-ones",
+        cause="lstm-unit-forget-bias-keeps-bias-initializer",
+        test="test_unit_forget_bias_forces_zero_biases",
+        example=dict(case=InitializerCase(cell="lstm", input_size=1, units=1, seed=0, bias_initializer="ones")),
+        keras="bias [1, 1, 1, 1]",
+        reference="bias [0, 1, 0, 0] (i, f, c, o)",
+        covers=lambda case: case.bias_initializer != "zeros",
     ),
 ]

@@ -54,29 +54,36 @@ def assert_outputs_close(
     case: object = None,
     sequences: Sequence[str] = ("output", "output_forward", "output_backward"),
     framework: str | None = None,
+    slack: Sequence[np.ndarray] = (),
 ) -> None:
     """Each actual array equals its expected one within TOLERANCES[tolerance]; shapes and counts must agree.
 
     `names` name the arrays in order; those in `sequences` have time on axis 1 when they are 3-D or more.
-    `framework` names what is under test (default: the active Keras backend).
+    `framework` names what is under test (default: the active Keras backend). `slack`, where given, is each
+    array's own absolute tolerance on top (elementwise, as its array): what the case's conditioning allows.
     """
     tol = TOLERANCES[tolerance]
     label = f"{framework or framework_name()}: "
     context = "" if case is None else f"\ncase: {case!r}"
     if len(actual) != len(expected):
         raise AssertionError(f"{label}returned {len(actual)} arrays, the reference {len(expected)}{context}")
-    for name, a, e in zip(names, actual, expected, strict=False):
+    slack = list(slack) or [0.0] * len(expected)
+    if len(slack) != len(expected):
+        raise ValueError(f"slack: {len(slack)} arrays for {len(expected)} outputs")
+    for name, a, e, extra in zip(names, actual, expected, slack, strict=False):
         a, e = np.asarray(a), np.asarray(e)
         if a.shape != e.shape:
             raise AssertionError(f"{label}{name} has shape {a.shape}, the reference {e.shape}{context}")
-        excess = np.abs(a - e) - (tol["atol"] + tol["rtol"] * np.abs(e))
+        excess = np.abs(a - e) - (tol["atol"] + tol["rtol"] * np.abs(e) + extra)
         bad = ~(excess <= 0)  # NaN counts as bad
         if bad.any():
             error = np.where(np.isnan(excess), np.inf, np.abs(a - e))
             at = where(error, sequence_axis=1 if name in sequences and a.ndim >= 3 else None)
             index = np.unravel_index(int(np.argmax(error)), error.shape)
+            allowed = f", slack {float(np.broadcast_to(extra, e.shape)[index]):.3g} here" if np.any(extra) else ""
             raise AssertionError(
-                f"{label}{name} differs from the reference ({tolerance}: rtol {tol['rtol']:g}, atol {tol['atol']:g}) "
+                f"{label}{name} differs from the reference ({tolerance}: rtol {tol['rtol']:g}, atol {tol['atol']:g}"
+                f"{allowed}) "
                 f"in {int(bad.sum())} of {a.size} values; largest error {float(error[index]):.3g} {at}: "
                 f"{a[index]!r} vs {e[index]!r}{context}"
             )

@@ -583,3 +583,57 @@ def _dropout_cases(draw, *, cell, dropout, recurrent_dropout, options, zero_recu
         if options and draw(st.booleans())
         else None,
     )
+
+
+# Initial weights: what a layer holds before any set_weights, drawn by keras.utils.set_random_seed(seed).
+
+BIAS_INITIALIZERS = ("zeros", "ones", "random_uniform", "random_normal", "glorot_uniform")  # by Keras's names
+
+
+@dataclass(frozen=True)
+class InitializerCase:
+    """A layer to build with its initializers: its sizes, the seed of its draws and the options that set them."""
+
+    cell: str
+    input_size: int
+    units: int
+    seed: int  # keras.utils.set_random_seed(seed) before the layer is built
+    bias_initializer: str = "zeros"  # Keras's default
+    unit_forget_bias: bool = True  # LSTM only: Keras's default
+    reset_after: bool = True  # GRU only
+
+    @property
+    def layer_options(self) -> dict:
+        """The layer's Keras options: every initializer at its default but bias_initializer."""
+        options = dict(units=self.units, bias_initializer=self.bias_initializer)
+        if self.cell == "lstm":
+            options["unit_forget_bias"] = self.unit_forget_bias
+        if self.cell == "gru":
+            options["reset_after"] = self.reset_after
+        return options
+
+
+def initializer_cases(*, cell: str | None = None, bias_initializers: tuple[str, ...] = ("zeros",),
+                      unit_forget_bias: bool | None = None, max_features: int = 8, max_units: int = 8):  # fmt: skip
+    """Any vector cell (or `cell`), 1..max_features inputs, 1..max_units units, a seed, bias_initializer drawn from
+    `bias_initializers` and, for LSTM, unit_forget_bias drawn (or as given)."""
+    _check_bounds(features=(1, max_features), units=(1, max_units))
+    unknown = sorted(set(bias_initializers) - set(BIAS_INITIALIZERS))
+    if not bias_initializers or unknown:
+        raise ValueError(f"bias_initializers: need some of {', '.join(BIAS_INITIALIZERS)}, got {bias_initializers}")
+    return _initializer_cases(cell=cell, bias_initializers=tuple(bias_initializers), unit_forget_bias=unit_forget_bias,
+                              max_features=max_features, max_units=max_units)  # fmt: skip
+
+
+@st.composite
+def _initializer_cases(draw, *, cell, bias_initializers, unit_forget_bias, max_features, max_units):
+    cell = cell or draw(st.sampled_from(SEQUENCE_CELLS))
+    return InitializerCase(
+        cell=cell,
+        input_size=draw(st.integers(1, max_features)),
+        units=draw(st.integers(1, max_units)),
+        seed=draw(st.integers(0, 2**16)),
+        bias_initializer=draw(st.sampled_from(bias_initializers)),
+        unit_forget_bias=draw(st.booleans()) if unit_forget_bias is None else unit_forget_bias,
+        reset_after=draw(st.booleans()) if cell == "gru" else True,
+    )

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from rnncheck import reference
 from rnncheck.activations import ACTIVATION_NAMES, NOT_ELEMENTWISE
 from rnncheck.cells import cell as cell_facts
-from rnncheck.params import recurrent_params
 from rnncheck.conformance import divergences
 from rnncheck.conformance.harness import TOLERANCES, assert_outputs_close, output_names
 from rnncheck.conformance.layers import as_numpy, keras_layer
 from rnncheck.conformance.strategies import SequenceCase, past_changes, sequence_cases
+from rnncheck.params import recurrent_params
 
 FLOAT32_TOLERANCE = TOLERANCES["float32"]  # Keras in float32, the reference in float64: at most 6 units, 6 steps
 
