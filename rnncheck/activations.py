@@ -88,7 +88,7 @@ ACTIVATIONS = {
     "swish": (_silu, _d_silu),
     "hard_silu": (_hard_silu, _d_hard_silu),
     "hard_swish": (_hard_silu, _d_hard_silu),
-    "celu": (lambda a: np.where(a > 0, a, np.expm1(np.minimum(a, 0.0))), lambda a: np.where(a > 0, 1.0, np.exp(np.minimum(a, 0.0)))),
+    "celu": (_elu, lambda a: np.where(a > 0, 1.0, np.exp(np.minimum(a, 0.0)))),  # Keras's alpha 1: elu
     "gelu": (_gelu, _d_gelu),
     "mish": (_mish, _d_mish),
     "leaky_relu": (lambda a: np.where(a >= 0, a, 0.2 * a), lambda a: np.where(a >= 0, 1.0, 0.2)),
@@ -124,6 +124,22 @@ SMOOTH = ("tanh", "sigmoid", "linear", "softsign", "softplus", "exponential", "s
           "log_sigmoid", "tanh_shrink", "squareplus")  # fmt: skip
 
 
+
+
+def _float32_squareplus(a):
+    """Keras's squareplus as every backend computes it in float32: (x + sqrt(x^2 + 4)) / 2, which for x << 0
+    subtracts two nearly equal numbers (backend/*/nn.py squareplus; jax.nn.squareplus)."""
+    x = np.asarray(a, np.float32)
+    return ((x + np.sqrt(x * x + np.float32(4.0))) / np.float32(2.0)).astype(np.float64)
+
+
+# How a framework computes an activation where that is not the function Keras documents: a cause's reading
+# (rnncheck.conformance.causes) names one so that the reference computes what the framework does. Not Keras names.
+VARIANTS = {
+    "squareplus_float32": (_float32_squareplus, ACTIVATIONS["squareplus"][1]),
+}
+
+
 def activation(name: str):
-    """(f, f') of Keras activation `name`, or a ValueError naming those the reference has."""
-    return ACTIVATIONS[check_choice("activation", name, ACTIVATION_NAMES)]
+    """(f, f') of Keras activation `name` (or of a VARIANTS entry), or a ValueError naming those the reference has."""
+    return {**ACTIVATIONS, **VARIANTS}[check_choice("activation", name, ACTIVATION_NAMES + tuple(VARIANTS))]

@@ -48,6 +48,10 @@ PRINTS = {
         "constructed; output shape (1, 2)",
     ),
     "lstm-unit-forget-bias-keeps-bias-initializer": ("bias [1.0, 1.0, 1.0, 1.0]", "bias [0.0, 1.0, 0.0, 0.0]"),
+    "squareplus-float32-cancellation": (
+        "squareplus(-1000) 0.00100708, squareplus(-10000) 0; LSTM output -0.23246",
+        "squareplus(-1000) 0.000999999, squareplus(-10000) 0.0001; LSTM output -0.23220",
+    ),
 }
 
 CASES = [(cause_id, backend) for cause_id in repro.CAUSE_IDS for backend in repro.BACKENDS[cause_id]]

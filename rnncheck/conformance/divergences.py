@@ -11,7 +11,8 @@ A property is defined once, as a Property; from it come
   or return what the cause's loop model computes (for a gradient, which is then the gradient of that loop, its
   forward does: `diverged`), or what the reference computes on the case as the backend reads it (a reading, which
   composes with another cause), or, for a cause that only says what Keras returns, anything but the documented
-  answer. A cause may hold on several backends; an occurrence may hold on some of them (`on`). A region narrows no strategy; it only says which answer is expected.
+  answer. A cause may hold on several backends; an occurrence may hold on some of them (`on`). A region narrows
+  no strategy; it only says which answer is expected.
 - `replay_test()`: each occurrence's example as its own test case, a strict xfail on the cause's backend (a fix
   upstream shows as XPASS, which fails) and on every other backend an ordinary case that must pass `check`.
 """
@@ -216,6 +217,24 @@ CONV_MASKED = SequenceCase(
     cell_options=(("strides", (1,)), ("padding", "valid"), ("dilation_rate", (1,)), ("data_format", "channels_last")),
 )
 CONV_MASKED_MISFIT = dataclasses.replace(CONV_MASKED, x=np.zeros((2, 1, 3, 1), np.float32))
+
+
+# LSTM, 3 units, 3 zero steps, U = 1 (no kernel, no bias), h0 = -1, c0 = 0, linear gates: every gate's
+# pre-activation is 3 h, and step 2's c = -338.198, where float32's squareplus(c) is 0.1 percent off.
+SQUAREPLUS_LSTM = SequenceCase(
+    cell="lstm",
+    x=np.zeros((1, 3, 1), np.float32),
+    kernel=np.zeros((1, 12), np.float32),
+    recurrent_kernel=np.ones((3, 12), np.float32),
+    bias=None,
+    return_sequences=True,
+    initial_state=(np.full((1, 3), -1.0, np.float32), np.zeros((1, 3), np.float32)),
+    cell_options=(("activation", "squareplus"), ("recurrent_activation", "linear")),
+)
+
+
+def _uses_squareplus(case: SequenceCase) -> bool:
+    return "squareplus" in dict(case.cell_options).values()
 
 
 def _bidirectional_in(case: StackCase) -> bool:
@@ -890,5 +909,16 @@ DIVERGENCES: list[Occurrence] = [
         keras="bias [1, 1, 1, 1]",
         reference="bias [0, 1, 0, 0] (i, f, c, o)",
         covers=lambda case: case.bias_initializer != "zeros",
+    ),
+    Occurrence(
+        id="squareplus-cancels",
+        cause="squareplus-float32-cancellation",
+        test="test_reference_matches_keras",
+        example=dict(case=SQUAREPLUS_LSTM, unroll=False),
+        keras="last output [-0.23246422] * 3: step 2's c is -338.198, and float32's squareplus(-338.198) "
+        "is 0.0029602 (0.1 percent off)",
+        reference="[-0.23219849] * 3: h = o squareplus(c) = -78.53 * 0.0029568",
+        note="drawn by test_reference_matches_keras_for_every_activation, which checks this property",
+        covers=lambda case, unroll: _uses_squareplus(case),
     ),
 ]
