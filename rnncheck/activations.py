@@ -126,20 +126,10 @@ SMOOTH = ("tanh", "sigmoid", "linear", "softsign", "softplus", "exponential", "s
 
 
 
-def _float32_squareplus(a):
-    """Keras's squareplus as every backend computes it in float32: (x + sqrt(x^2 + 4)) / 2, which for x << 0
-    subtracts two nearly equal numbers (backend/*/nn.py squareplus; jax.nn.squareplus)."""
-    x = np.asarray(a, np.float32)
-    return ((x + np.sqrt(x * x + np.float32(4.0))) / np.float32(2.0)).astype(np.float64)
-
-
-# How a framework computes an activation where that is not the function Keras documents: a cause's reading
-# (rnncheck.conformance.causes) names one so that the reference computes what the framework does. Not Keras names.
-VARIANTS = {
-    "squareplus_float32": (_float32_squareplus, ACTIVATIONS["squareplus"][1]),
-}
-
-
-def activation(name: str):
-    """(f, f') of Keras activation `name` (or of a VARIANTS entry), or a ValueError naming those the reference has."""
-    return {**ACTIVATIONS, **VARIANTS}[check_choice("activation", name, ACTIVATION_NAMES + tuple(VARIANTS))]
+def activation(name):
+    """(f, f') of Keras activation `name`, or a ValueError naming those the reference has. A pair (f, f') is
+    taken as it is: a cause's reading (rnncheck.conformance.causes) gives one where a framework computes another
+    function than the one Keras documents."""
+    if isinstance(name, tuple) and len(name) == 2 and all(callable(f) for f in name):
+        return name
+    return ACTIVATIONS[check_choice("activation", name, ACTIVATION_NAMES)]

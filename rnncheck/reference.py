@@ -60,6 +60,19 @@ def largest_magnitude(cell: str, x, kernel, recurrent_kernel, bias=None, **optio
     return largest
 
 
+def perturbed_layer(cell: str, x, kernel, recurrent_kernel, bias=None, *, relative: float, rng, **options):
+    """layer(cell, ...) with each step's new states multiplied elementwise by 1 +- relative, the signs drawn from
+    rng (a numpy Generator): how far rounding a step's elementwise operations can move what the layer returns."""
+    facts, steps, loop = _layer_steps(cell, x, kernel, recurrent_kernel, bias, **options)
+
+    def step(x_t, states):
+        new_states, cache = steps.step(x_t, states)
+        moved = tuple(s * (1.0 + relative * rng.choice([-1.0, 1.0], size=s.shape)) for s in new_states)
+        return moved, cache
+
+    return _run(facts, dataclasses.replace(steps, step=step), x, **loop)
+
+
 @functools.cache
 def function(cell: str) -> Callable:
     """layer(cell, ...) as a function of (x, kernel, recurrent_kernel, bias=None, **options), named for the cell."""

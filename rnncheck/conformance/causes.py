@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from rnncheck.activations import ACTIVATIONS
+
 Loop = Callable[[Callable], Callable]  # a reference layer function -> that layer as one backend's loop runs it
 Reading = Callable[..., Any]  # (case, backend) -> the case as that Keras backend reads it (ONNX_CAUSES: (case))
 
@@ -122,14 +124,24 @@ def rate_one_skipped(case, backend: str):
     return dataclasses.replace(case, dropout=dropout, recurrent_dropout=recurrent_dropout)
 
 
+def keras_squareplus(a) -> np.ndarray:
+    """squareplus as the active Keras backend computes it in float32: its formula, with that backend's sqrt (torch's
+    CPU sqrt is not correctly rounded) and its contractions (XLA makes x^2 + 4 one FMA), which in the cancellation
+    decide every bit. The reference computes the rest of the layer in float64 around it."""
+    import keras  # only a reading under a Keras backend calls this; the module imports no framework
+
+    values = keras.activations.squareplus(np.asarray(a, np.float32))
+    return np.asarray(keras.ops.stop_gradient(values), np.float64)
+
+
 def float32_squareplus(case, backend: str):
-    """Every backend computes squareplus by its formula, (x + sqrt(x^2 + 4)) / 2, in float32: the case with
-    rnncheck.activations' "squareplus_float32" for each activation that is squareplus."""
+    """Every backend computes squareplus by its formula, (x + sqrt(x^2 + 4)) / 2, in float32: the case with Keras's
+    own float32 squareplus (keras_squareplus) for each activation that is squareplus."""
     options = getattr(case, "cell_options", ())
     if not any(name in _ACTIVATION_OPTIONS and value == "squareplus" for name, value in options):
         return case
     read = tuple(
-        (name, "squareplus_float32" if name in _ACTIVATION_OPTIONS and value == "squareplus" else value)
+        (name, (keras_squareplus, ACTIVATIONS["squareplus"][1]) if name in _ACTIVATION_OPTIONS and value == "squareplus" else value)
         for name, value in options
     )
     return dataclasses.replace(case, cell_options=read)
@@ -461,6 +473,21 @@ CAUSES: dict[str, Cause] = {
             upstream=_SQUAREPLUS_LINE,
             releases=("3.15.1",),
             reads=float32_squareplus,
+        ),
+        Cause(
+            id="tensorflow-cpu-conv-channels-first",
+            backends=("tensorflow",),
+            summary="ConvLSTM1D and ConvLSTM2D with data_format='channels_first' raise UnimplementedError on a "
+            "CPU (TensorFlow's Conv2D kernel takes NHWC only there); ConvLSTM3D runs",
+            documented="the reference: ConvLSTM1D's and ConvLSTM2D's docstrings take data_format "
+            "'channels_last' or 'channels_first', as jax and torch run both; Keras already compiles the 3D "
+            "channels_first convolution with XLA for the same CPU gap (backend/tensorflow/nn.py:843)",
+            upstream="backend/tensorflow/nn.py:843-850: conv() takes the XLA path only for channels_first with "
+            "rank-5 inputs or grouped convolutions; 1D and 2D channels_first go to tf.nn.convolution as NCW / "
+            "NCHW, which the CPU Conv2D kernel does not implement",
+            releases=("3.15.1",),
+            raises=Exception,  # tensorflow.errors.UnimplementedError; this module imports no framework
+            match="only supports the NHWC tensor format on the CPU",
         ),
     ]
 }

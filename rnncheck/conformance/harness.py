@@ -1,7 +1,7 @@
 """The suite's one way to compare a framework's outputs with the reference, as array-api-tests' pytest_helpers.
 
 Tolerances are named for what they compare. A failure says which framework, which output (`output`, `h`, `c`,
-a direction, a layer, a gradient), where its largest error is (the time step, for a sequence) and the case.
+a direction, a layer, a gradient), where it is worst (its index and time step, for a sequence; error and allowance) and the case.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def output_names(states: Sequence[str], *, count: int, directions: int = 1, merg
 
 
 def where(error: np.ndarray, *, sequence_axis: int | None) -> str:
-    """The index of the largest error, naming the time step when `sequence_axis` is the time axis."""
+    """The index of `error`'s largest value, naming the time step when `sequence_axis` is the time axis."""
     index = np.unravel_index(int(np.argmax(error)), error.shape)
     text = f"at index {tuple(int(i) for i in index)}"
     if sequence_axis is not None and error.ndim > sequence_axis:
@@ -74,16 +74,18 @@ def assert_outputs_close(
         a, e = np.asarray(a), np.asarray(e)
         if a.shape != e.shape:
             raise AssertionError(f"{label}{name} has shape {a.shape}, the reference {e.shape}{context}")
-        excess = np.abs(a - e) - (tol["atol"] + tol["rtol"] * np.abs(e) + extra)
+        allowed = tol["atol"] + tol["rtol"] * np.abs(e) + extra
+        excess = np.abs(a - e) - allowed
         bad = ~(excess <= 0)  # NaN counts as bad
         if bad.any():
-            error = np.where(np.isnan(excess), np.inf, np.abs(a - e))
-            at = where(error, sequence_axis=1 if name in sequences and a.ndim >= 3 else None)
-            index = np.unravel_index(int(np.argmax(error)), error.shape)
-            allowed = f", slack {float(np.broadcast_to(extra, e.shape)[index]):.3g} here" if np.any(extra) else ""
+            # the element furthest past what it is allowed (with slack, not always the largest error)
+            worst = np.where(np.isnan(excess), np.inf, excess)
+            at = where(worst, sequence_axis=1 if name in sequences and a.ndim >= 3 else None)
+            index = np.unravel_index(int(np.argmax(worst)), worst.shape)
+            extra_here = f", slack {float(np.broadcast_to(extra, e.shape)[index]):.3g} here" if np.any(extra) else ""
             raise AssertionError(
                 f"{label}{name} differs from the reference ({tolerance}: rtol {tol['rtol']:g}, atol {tol['atol']:g}"
-                f"{allowed}) "
-                f"in {int(bad.sum())} of {a.size} values; largest error {float(error[index]):.3g} {at}: "
+                f"{extra_here}) in {int(bad.sum())} of {a.size} values; worst {at}: error "
+                f"{float(np.abs(a - e)[index]):.3g}, allowed {float(np.broadcast_to(allowed, e.shape)[index]):.3g}: "
                 f"{a[index]!r} vs {e[index]!r}{context}"
             )

@@ -100,7 +100,7 @@ def test_occurrence_ids_are_unique_per_property():
     assert len(ids) == len(set(ids))
 
 
-# The harness: a failure names the framework, the output, the time step of the largest error, and the case.
+# The harness: a failure names the framework, the output, the worst element's time step, and the case.
 
 
 def test_a_differing_state_is_named_with_its_time_step_and_the_case():
@@ -114,6 +114,13 @@ def test_a_differing_state_is_named_with_its_time_step_and_the_case():
     actual[2][0, 1] = np.nan
     with pytest.raises(AssertionError, match=r": c differs .* in 1 of 8 values"):
         assert_outputs_close(actual, expected, names=names)
+
+
+def test_the_element_named_is_the_one_furthest_past_its_allowance():
+    # Slack lets element 0 be off by 10; element 1, off by 0.1 with no slack, is the one that fails.
+    actual, expected, slack = [np.array([10.0, 0.1])], [np.zeros(2)], [np.array([20.0, 0.0])]
+    with pytest.raises(AssertionError, match=r"in 1 of 2 values; worst at index \(1,\): error 0.1, allowed 1e-05"):
+        assert_outputs_close(actual, expected, names=["h"], slack=slack)
 
 
 def test_a_wrong_shape_or_count_is_named():
