@@ -124,24 +124,34 @@ def rate_one_skipped(case, backend: str):
     return dataclasses.replace(case, dropout=dropout, recurrent_dropout=recurrent_dropout)
 
 
-def keras_squareplus(a) -> np.ndarray:
-    """squareplus as the active Keras backend computes it in float32: its formula, with that backend's sqrt (torch's
-    CPU sqrt is not correctly rounded) and its contractions (XLA makes x^2 + 4 one FMA), which in the cancellation
-    decide every bit. The reference computes the rest of the layer in float64 around it."""
-    import keras  # only a reading under a Keras backend calls this; the module imports no framework
+def squareplus_float32_error(a) -> np.ndarray:
+    """A bound on |Keras's float32 squareplus(a) - squareplus(a)|. For x < 0 the sum x + sqrt(x^2 + 4) cancels to
+    what float32's grid at |x| holds: rounding x^2, + 4 and sqrt (torch's CPU sqrt by up to a whole spacing) moves
+    it by at most 3 |x| 2^-24 <= 3 spacing(x), halved by / 2; then the result's own 4 roundings."""
+    x = np.asarray(a, np.float64)
+    return 1.5 * np.spacing(np.abs(x).astype(np.float32)).astype(np.float64) + 4 * 2.0**-24 * _EXACT_SQUAREPLUS(x)
 
-    values = keras.activations.squareplus(np.asarray(a, np.float32))
-    return np.asarray(keras.ops.stop_gradient(values), np.float64)
+
+def _squareplus_read(a) -> np.ndarray:
+    """The documented squareplus, carrying its float32 error (rounding_slack perturbs by it)."""
+    return _EXACT_SQUAREPLUS(a)
+
+
+_EXACT_SQUAREPLUS = ACTIVATIONS["squareplus"][0]
+_squareplus_read.float32_error = squareplus_float32_error
 
 
 def float32_squareplus(case, backend: str):
-    """Every backend computes squareplus by its formula, (x + sqrt(x^2 + 4)) / 2, in float32: the case with Keras's
-    own float32 squareplus (keras_squareplus) for each activation that is squareplus."""
+    """Every backend computes squareplus by its formula in float32, whose value for x << 0 is known only to within
+    squareplus_float32_error (the last bits of the backend's sqrt and of x^2 + 4 decide it: XLA contracts x^2 + 4
+    into an FMA, torch's CPU sqrt is not correctly rounded). The case with the documented squareplus carrying that
+    error, which the every-activation property's rounding slack propagates through the layer."""
     options = getattr(case, "cell_options", ())
     if not any(name in _ACTIVATION_OPTIONS and value == "squareplus" for name, value in options):
         return case
+    squareplus = (_squareplus_read, ACTIVATIONS["squareplus"][1])
     read = tuple(
-        (name, (keras_squareplus, ACTIVATIONS["squareplus"][1]) if name in _ACTIVATION_OPTIONS and value == "squareplus" else value)
+        (name, squareplus if name in _ACTIVATION_OPTIONS and value == "squareplus" else value)
         for name, value in options
     )
     return dataclasses.replace(case, cell_options=read)

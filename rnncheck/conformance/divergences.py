@@ -951,8 +951,8 @@ DIVERGENCES: list[Occurrence] = [
         keras="last output [-0.23246422] * 3: step 2's c is -338.198, and float32's squareplus(-338.198) "
         "is 0.0029602 (0.1 percent off)",
         reference="[-0.23219849] * 3: h = o squareplus(c) = -78.53 * 0.0029568",
-        note="drawn by test_reference_matches_keras_for_every_activation, which checks this property with Keras's "
-        "own float32 squareplus in the reference (its last bits are the backend's: XLA's FMA, torch's sqrt)",
+        note="drawn by test_reference_matches_keras_for_every_activation, which allows squareplus its float32 "
+        "error bound there (its last bits are the backend's: XLA's FMA, torch's sqrt)",
         covers=lambda case, unroll: _uses_squareplus(case),
     ),
 ]

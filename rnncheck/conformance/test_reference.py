@@ -95,8 +95,9 @@ def _perturbed(array, rng, relative):
 
 def rounding_slack(case: SequenceCase) -> list[np.ndarray]:
     """Per output, the largest |change| of the reference over ROUNDING_DRAWS runs with x, the weights and the
-    initial state perturbed by a relative +-(d + u + 1) 2^-24 and each step's new states by +-STEP_ROUNDINGS 2^-24
-    (seeded: the same case, the same slack)."""
+    initial state perturbed by a relative +-(d + u + 1) 2^-24, each step's new states by +-STEP_ROUNDINGS 2^-24, and
+    an activation that carries a float32 error (a cause's reading) by +-that error (seeded: the same case, the same
+    slack)."""
     rng = np.random.default_rng(0)
     relative = (case.input_size + case.units + 1) * UNIT_ROUNDOFF
     expected = reference_outputs(case)
@@ -104,6 +105,7 @@ def rounding_slack(case: SequenceCase) -> list[np.ndarray]:
     for _ in range(ROUNDING_DRAWS):
         states = None if case.initial_state is None else tuple(_perturbed(s, rng, relative) for s in case.initial_state)
         options = {**case.reference_options, "initial_state": states}
+        options.update({name: _with_its_error(value, rng) for name, value in options.items() if _carries_error(value)})
         outputs = reference.perturbed_layer(
             case.cell,
             _perturbed(case.x, rng, relative),
@@ -117,6 +119,21 @@ def rounding_slack(case: SequenceCase) -> list[np.ndarray]:
         )
         slack = [np.maximum(s, np.abs(m - e)) for s, m, e in zip(slack, outputs, expected, strict=True)]
     return slack
+
+
+def _carries_error(activation) -> bool:
+    """An activation a cause's reading gives as (f, f') with f.float32_error: what the framework computes is f
+    within that bound (causes.float32_squareplus)."""
+    return isinstance(activation, tuple) and hasattr(activation[0], "float32_error")
+
+
+def _with_its_error(activation, rng):
+    f, df = activation
+
+    def moved(a):
+        return f(a) + f.float32_error(a) * rng.choice([-1.0, 1.0], size=np.shape(a))
+
+    return moved, df
 
 
 def within_float32(case: SequenceCase) -> bool:
