@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 
 import pytest
 
@@ -22,3 +23,11 @@ def require(library: str):
         if os.environ.get(REQUIRE_ENV):
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason, allow_module_level=True)
+
+
+def keep_triton_out() -> None:
+    """torch.export probes for triton (torch.utils._triton.has_triton_package), and libtriton (3.8) crashes the
+    process with a segmentation fault when it loads after TensorFlow (2.21) has, which every Keras test may import.
+    Nothing this suite exports needs triton (CPU graphs), so unless it is in already, importing triton fails."""
+    if "triton" not in sys.modules:
+        sys.modules["triton"] = None  # import triton raises ImportError: torch takes it as not installed

@@ -41,15 +41,20 @@ FRAMEWORKS = {
     "pytorch": Framework(
         "pytorch", "torch", 'pip install "rnncheck[backends]"', False, "torch", "pytorch", ("test_pytorch.py", "test_torch.py")
     ),
-    # ONNX's RNN / GRU / LSTM operators in onnxruntime (conformance/test_onnx.py), and the converter's graphs.
+    # ONNX's RNN / GRU / LSTM operators in onnxruntime (conformance/test_onnx.py), the converter's graphs, and the
+    # graphs torch.onnx.export writes of PyTorch's modules (test_torch_export.py).
     "onnxruntime": Framework(
-        "onnxruntime", "onnxruntime", 'pip install "rnncheck[onnx]"', False, "onnx", "onnxruntime", ("test_onnx.py",)
+        "onnxruntime", "onnxruntime", 'pip install "rnncheck[onnx]"', False, "onnx", "onnxruntime",
+        ("test_onnx.py", "test_torch_export.py"),
     ),
 }
 KERAS_BACKENDS = tuple(name for name, f in FRAMEWORKS.items() if f.keras_backend)
 CLAIMED = tuple(file for f in FRAMEWORKS.values() for file in f.suite)  # files a Keras backend's column leaves out
 LAYOUTS = ("keras", "torch")  # the weight layouts rnncheck.params and rnncheck.convert name weights in
-INSTALL = {f.library: f.install for f in FRAMEWORKS.values()} | {"onnx": 'pip install "rnncheck[onnx]"'}  # by library: what a skip for a missing one says
+EXPORTERS = ("onnxscript",)  # the ONNX exporters' libraries: rnncheck[export]
+INSTALL = {f.library: f.install for f in FRAMEWORKS.values()} | {"onnx": 'pip install "rnncheck[onnx]"'} | {
+    library: 'pip install "rnncheck[export]"' for library in EXPORTERS
+}  # by library: what a skip for a missing one says
 
 
 def framework(name: str) -> Framework:
