@@ -1,7 +1,8 @@
 """The suite's one way to compare a framework's outputs with the reference, as array-api-tests' pytest_helpers.
 
 Tolerances are named for what they compare. A failure says which framework, which output (`output`, `h`, `c`,
-a direction, a layer, a gradient), where it is worst (its index and time step, for a sequence; error and allowance) and the case.
+a direction, a layer, a gradient), where it is worst (its index and time step, for a sequence; its error and
+allowance) and the case.
 """
 
 from __future__ import annotations
