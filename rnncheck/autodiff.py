@@ -8,6 +8,7 @@ objective(call, *inputs, **constants) with respect to `inputs` and, optionally, 
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -30,24 +31,27 @@ def vjp(layer, x, d_output, *, initial_state=None, mask=None) -> dict:
     """
     x = _float32(x)
     states = [] if initial_state is None else [_float32(s) for s in _as_list(initial_state)]
-    cotangents = [_float32(d) for d in _as_list(d_output)]
-
-    def objective(call, x, *states):
-        options = {} if mask is None else {"mask": np.asarray(mask, dtype=bool)}
-        if states:
-            options["initial_state"] = list(states)
-        outputs = _as_list(call(x, **options))
-        shapes = [tuple(keras.ops.shape(o)) for o in outputs]
-        if shapes != [c.shape for c in cotangents]:
-            got = [c.shape for c in cotangents]
-            raise ValueError(f"d_output must match what the layer returns, {shapes}; got {got}")
-        return sum(keras.ops.sum(keras.ops.multiply(o, c)) for o, c in zip(outputs, cotangents, strict=True))
-
-    grads = gradient_function(layer, objective, weights=True)([x, *states])
+    cotangents = {f"d{i}": _float32(d) for i, d in enumerate(_as_list(d_output))}
+    masks = {} if mask is None else {"mask": np.asarray(mask, dtype=bool)}
+    grads = gradient_function(layer, _vjp_objective, weights=True)([x, *states], **cotangents, **masks)
     result = {"x": grads[0], **dict(zip(weight_names(layer), grads[1 + len(states) :], strict=True))}
     if states:
         result["initial_state"] = tuple(grads[1 : 1 + len(states)])
     return result
+
+
+def _vjp_objective(call, x, *states, mask=None, **cotangents):
+    """sum(call(x, initial_state=states, mask=mask) * d), d the cotangents d0, d1, ... of its outputs in order."""
+    options = {} if mask is None else {"mask": mask}
+    if states:
+        options["initial_state"] = list(states)
+    outputs = _as_list(call(x, **options))
+    wanted = [cotangents[f"d{i}"] for i in range(len(cotangents))]
+    shapes = [tuple(keras.ops.shape(o)) for o in outputs]
+    if shapes != [tuple(d.shape) for d in wanted]:
+        got = [tuple(d.shape) for d in wanted]
+        raise ValueError(f"d_output must match what the layer returns, {shapes}; got {got}")
+    return sum(keras.ops.sum(keras.ops.multiply(o, d)) for o, d in zip(outputs, wanted, strict=True))
 
 
 def weight_names(layer) -> list[str]:
@@ -92,15 +96,22 @@ def _tensorflow(layer, objective, weights):
 def _jax(layer, objective, weights):
     import jax
 
+    held = weakref.ref(layer)  # not the layer: the cache's value would keep its key alive
+
     def value(trainable, non_trainable, inputs, constants):
         def call(*args, **kwargs):
-            outputs, _ = layer.stateless_call(trainable, non_trainable, *args, **kwargs)
+            outputs, _ = held().stateless_call(trainable, non_trainable, *args, **kwargs)
             return outputs
 
         return objective(call, *inputs, **constants)
 
-    # Compiled once, as Keras's JAX trainer compiles its steps: far fewer compilations than op by op.
-    grad = jax.jit(jax.grad(value, argnums=(0, 2) if weights else 2))
+    # Compiled once per layer and objective, as Keras's JAX trainer compiles its steps: far fewer compilations
+    # than op by op, and none again while only the weights and the inputs' values change.
+    compiled = _JAX_GRADIENTS.setdefault(layer, {})
+    key = (objective, weights)
+    if key not in compiled:
+        compiled[key] = jax.jit(jax.grad(value, argnums=(0, 2) if weights else 2))
+    grad = compiled[key]
 
     def run(inputs, constants):
         trainable = [v.value for v in layer.trainable_variables]
@@ -110,6 +121,9 @@ def _jax(layer, objective, weights):
         return [np.asarray(g) for g in [*d_inputs, *d_trainable]]
 
     return run
+
+
+_JAX_GRADIENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # layer -> {(objective, weights): jitted}
 
 
 def _torch(layer, objective, weights):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given
 
-from rnncheck import reference
+from rnncheck import compiled, reference
 from rnncheck.cells import cell as cell_facts
 from rnncheck.conformance import divergences
 from rnncheck.conformance.harness import assert_outputs_close, output_names
@@ -37,7 +37,7 @@ def assert_stack_close(actual, expected, arguments) -> None:
 def keras_outputs(case: BidirectionalCase, *, unroll: bool) -> list[np.ndarray]:
     """What a Keras Bidirectional holding case's weights returns, as a list."""
     layer = keras_layer(case.cell, **case.layer_options, unroll=unroll)
-    return as_numpy(layer(case.x, **case.call_options))
+    return as_numpy(compiled.call(layer, case.x, **case.call_options))
 
 
 def reference_outputs(case: BidirectionalCase, loop=divergences.as_documented) -> list[np.ndarray]:
@@ -89,7 +89,7 @@ def keras_stack_outputs(case: StackCase, *, unroll: bool) -> list[np.ndarray]:
     for depth, layer in enumerate(case.layers):
         return_sequences = depth < top or case.return_sequences
         built = keras_layer(layer.cell, **layer.layer_options, return_sequences=return_sequences, unroll=unroll)
-        x = built(x, mask=case.mask)  # (batch, time, width) below the top
+        x = compiled.call(built, x, mask=case.mask)  # (batch, time, width) below the top
     return as_numpy(x)
 
 

@@ -14,12 +14,12 @@ from hypothesis import example, given
 
 from rnncheck import reference
 from rnncheck.cells import cell as cell_facts
-from rnncheck.convert import dense_to_linear, keras_to_torch, torch_to_keras
-from rnncheck.export import convert_keras_file
 from rnncheck.conformance.backends import require
 from rnncheck.conformance.harness import TOLERANCES, assert_outputs_close
 from rnncheck.conformance.layers import as_numpy, keras_layer
 from rnncheck.conformance.strategies import TorchStackCase, torch_cases_with_bias_hh, torch_stack_cases
+from rnncheck.convert import dense_to_linear, keras_to_torch, torch_to_keras
+from rnncheck.export import convert_keras_file
 
 # The conversion and the export need no torch; the tests that run a torch module use this fixture.
 

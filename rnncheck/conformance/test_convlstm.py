@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from rnncheck import autodiff, gradients, reference
+from rnncheck import autodiff, compiled, gradients, reference
 from rnncheck.cells import cell as cell_facts
 from rnncheck.cells.convlstm import param_formula
 from rnncheck.conformance import divergences
@@ -46,7 +46,7 @@ def test_convlstm_params_match_the_formula_and_keras(sizes):
 
 def keras_shapes(case: SequenceCase) -> list[tuple]:
     layer = keras_layer(case.cell, **case.layer_options, return_state=True)
-    return [r.shape for r in as_numpy(layer(case.x, **case.call_options))]
+    return [r.shape for r in as_numpy(compiled.call(layer, case.x, **case.call_options))]
 
 
 def expected_shapes(loop, case: SequenceCase) -> list[tuple]:
@@ -81,7 +81,7 @@ test_convlstm_output_and_state_shapes_match_keras_on_recorded_examples = SHAPES_
 
 def keras_outputs(case: SequenceCase) -> list[np.ndarray]:
     layer = keras_layer(case.cell, **case.layer_options, return_state=True)
-    return as_numpy(layer(case.x, **case.call_options))
+    return as_numpy(compiled.call(layer, case.x, **case.call_options))
 
 
 def reference_outputs(case: SequenceCase, loop=divergences.as_documented) -> list[np.ndarray]:

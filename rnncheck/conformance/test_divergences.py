@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rnncheck.conformance import test_onnx as onnx_suite  # a module: pytest collects none of its tests here
 from rnncheck.conformance.causes import CAUSES, ONNX_CAUSES
 from rnncheck.conformance.divergences import DIVERGENCES, occurrences
 from rnncheck.conformance.harness import assert_outputs_close, output_names
-from rnncheck.conformance import test_onnx as onnx_suite  # a module: pytest collects none of its tests here
 from rnncheck.conformance.test_onnx import (
     ONNX_REFERENCE_DIVERGENCES,
     expected_outputs,

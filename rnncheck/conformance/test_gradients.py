@@ -9,8 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from rnncheck import autodiff, gradients, reference
-from rnncheck.params import model_params
+from rnncheck import autodiff, compiled, gradients, reference
 from rnncheck.cells import cell as cell_facts
 from rnncheck.conformance import divergences
 from rnncheck.conformance.harness import TOLERANCES, assert_outputs_close, output_names
@@ -25,6 +24,7 @@ from rnncheck.conformance.strategies import (
     softmax_head_cases,
     with_start_step,
 )
+from rnncheck.params import model_params
 
 # Central differences of the float64 reference, L = sum(output * d_output), |L| <= batch * time * units = 144.
 # The k-th derivatives grow like G^k, G = max(1, ||U||_2)^T (the exploding regime), so the step is 1e-5 / G:
@@ -157,7 +157,7 @@ def keras_forward(gradient_case: GradientCase, *, unroll: bool) -> list[np.ndarr
     case = gradient_case.case
     extra = {"zero_output_for_mask": True} if gradient_case.zero_output_for_mask else {}
     layer = keras_layer(case.cell, **case.layer_options, unroll=unroll, return_state=True, **extra)
-    return as_numpy(layer(case.x, **case.call_options))
+    return as_numpy(compiled.call(layer, case.x, **case.call_options))
 
 
 def assert_forward_runs(loop: divergences.Loop, *, gradient_case: GradientCase, unroll: bool) -> None:

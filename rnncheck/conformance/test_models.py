@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given
 
-from rnncheck import reference
+from rnncheck import compiled, reference
 from rnncheck.cells import cell as cell_facts
 from rnncheck.conformance import divergences
 from rnncheck.conformance.backends import require
@@ -561,7 +561,7 @@ def rnn_of_cell_outputs(case: SequenceCase, *, unroll: bool) -> list[np.ndarray]
     layer = _rnn_of_cell(case.cell, case.units, case.input_size, case.bias is not None, case.reset_after, unroll,
                          case.return_sequences, case.go_backwards)  # fmt: skip
     layer.set_weights(case.weights)
-    return as_numpy(layer(case.x, **case.call_options))
+    return as_numpy(compiled.call(layer, case.x, **case.call_options))
 
 
 def reference_layer_outputs(case: SequenceCase, loop=divergences.as_documented) -> list[np.ndarray]:

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from rnncheck.cells import SEQUENCE_CELLS, MERGE_MODES
+from rnncheck.cells import MERGE_MODES, SEQUENCE_CELLS
 from rnncheck.cells import cell as cell_facts
-from rnncheck.params import dense_params, model_params, recurrent_params, stack_params
 from rnncheck.conformance.layers import keras_cell, keras_layer
 from rnncheck.conformance.strategies import LayerSpec, cells, invalid_sizes, layer_specs, sizes
+from rnncheck.params import dense_params, model_params, recurrent_params, stack_params
 
 # (cell, input_size, units, options, total): each total can be checked by hand.
 GOLDENS = [

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from rnncheck import reference
+from rnncheck import compiled, reference
 from rnncheck.activations import ACTIVATION_NAMES, NOT_ELEMENTWISE
 from rnncheck.cells import cell as cell_facts
 from rnncheck.conformance import divergences
@@ -25,7 +25,7 @@ FLOAT32_TOLERANCE = TOLERANCES["float32"]  # Keras in float32, the reference in 
 def keras_outputs(case: SequenceCase, *, unroll: bool) -> list[np.ndarray]:
     """[output, *final_states] of a Keras layer holding case's weights."""
     layer = keras_layer(case.cell, **case.layer_options, return_state=True, unroll=unroll)
-    return as_numpy(layer(case.x, **case.call_options))
+    return as_numpy(compiled.call(layer, case.x, **case.call_options))
 
 
 def reference_outputs(case: SequenceCase, loop=divergences.as_documented) -> list[np.ndarray]:

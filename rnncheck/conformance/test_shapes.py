@@ -9,9 +9,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from rnncheck.cells import SEQUENCE_CELLS
-from rnncheck.shapes import output_shapes
 from rnncheck.conformance.layers import as_numpy, keras_layer
 from rnncheck.conformance.strategies import ShapeCase, shape_cases
+from rnncheck.shapes import output_shapes
 
 
 @given(case=shape_cases())

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import example, given
 
 from rnncheck.cells import cell as cell_facts
-from rnncheck.params import torch_params
 from rnncheck.conformance.backends import require
 from rnncheck.conformance.strategies import TorchSpec, torch_specs
+from rnncheck.params import torch_params
 
 # torch is imported by the first test that needs it, not at collection: ~2 s on every xdist worker otherwise.
 
