@@ -6,6 +6,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is first imported
 
+from rnncheck.conformance import compilation_cache  # noqa: E402
+
+compilation_cache.share()  # before jax is first imported
+
 import pytest  # noqa: E402
 
 from rnncheck.conformance import profiles  # noqa: E402
