@@ -41,11 +41,12 @@ def main(junit: str, conform: str, *frameworks: str) -> None:
     for framework in frameworks:
         checkout, wheel = checkout_divergences(junit, framework), wheel_divergences(lines, framework)
         if wheel != checkout:
-            sys.exit(f"{framework}: the wheel's divergences differ from the checkout's pytest run's: "
-                     f"only the wheel's {sorted(wheel - checkout)}, only the checkout's {sorted(checkout - wheel)}")  # fmt: skip
+            only = f"only the wheel's {sorted(wheel - checkout)}, only the checkout's {sorted(checkout - wheel)}"
+            sys.exit(f"{framework}: the wheel's divergences differ from the checkout's pytest run's: {only}")
         print(f"wheel: {framework}: the same {len(wheel)} divergences as the checkout's pytest run")
     if "tensorflow" in frameworks:
-        causes = {m.group(1) for line in lines if line.startswith("Keras ") and (m := re.search(r"\[([a-z0-9-]+)\]$", line))}
+        reasons = [line for line in lines if line.startswith("Keras ")]  # each divergence's reason ends in [cause]
+        causes = {m.group(1) for line in reasons if (m := re.search(r"\[([a-z0-9-]+)\]$", line))}
         expected = {row.cause for row in DIVERGENCES if "tensorflow" in row.backends}
         if causes != expected:
             sys.exit(f"tensorflow: the wheel's causes differ from those recorded there: {sorted(causes ^ expected)}")
