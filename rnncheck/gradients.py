@@ -27,7 +27,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnncheck.cells import cell as cell_facts
-from rnncheck.reference import LOOP_OPTIONS, check_weights, loop_inputs, simple_rnn, step_mask, unrolled_simple_rnn
+from rnncheck.reference import (
+    LOOP_OPTIONS,
+    cell_steps,
+    check_weights,
+    loop_inputs,
+    simple_rnn,
+    step_mask,
+    unrolled_simple_rnn,
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class Gradients:
     recurrent_kernel: np.ndarray  # (u, G*u)
     bias: np.ndarray | None  # bias's shape; None when the layer has no bias
     initial_state: tuple[np.ndarray, ...]  # one (batch, u) per state: (h,), or (h, c) for LSTM
+    projection: np.ndarray | None = None  # (u, p), an LSTM's with projection= (PyTorch's weight_hr, transposed)
 
 
 def bptt(
@@ -54,6 +63,7 @@ def bptt(
     initial_state=None,
     mask=None,
     zero_output_for_mask: bool = False,
+    projection=None,
     **cell_options,
 ) -> Gradients:
     """Gradients of L = sum(output * d_output), output being what rnncheck.reference returns with these options.
@@ -66,8 +76,10 @@ def bptt(
     if "return_state" in cell_options:
         raise ValueError("bptt differentiates the output only; return_state is not an option here")
     cell_options = facts.defaults(**{k: v for k, v in cell_options.items() if k not in LOOP_OPTIONS})
-    kernel, recurrent_kernel, bias = check_weights(facts, x, kernel, recurrent_kernel, bias, **cell_options)
-    steps = facts.steps(kernel, recurrent_kernel, bias, **cell_options)
+    kernel, recurrent_kernel, bias = check_weights(
+        facts, x, kernel, recurrent_kernel, bias, projection=projection, **cell_options
+    )
+    steps = cell_steps(facts, kernel, recurrent_kernel, bias, projection=projection, **cell_options)
     x, states, mask = loop_inputs(facts, steps, x, initial_state=initial_state, mask=mask)
     batch, time = x.shape[:2]
     keeps = np.ones((batch, time)) if mask is None else mask.astype(np.float64)  # (batch, time)
@@ -88,6 +100,8 @@ def bptt(
     grads = {"kernel": np.zeros_like(kernel), "recurrent_kernel": np.zeros_like(recurrent_kernel)}
     if bias is not None:
         grads["bias"] = np.zeros_like(bias)
+    if projection is not None:
+        grads["projection"] = np.zeros(np.shape(projection))
     dx = np.zeros_like(x)
     d_states = tuple(np.zeros_like(s) for s in states)  # dL/d(states after step k)
     d_carried = np.zeros(state_shape)  # dL/d(output after step k) from the masked steps that repeat it
@@ -105,6 +119,7 @@ def bptt(
         recurrent_kernel=grads["recurrent_kernel"],
         bias=grads.get("bias"),
         initial_state=d_states,
+        projection=grads.get("projection"),
     )
 
 

@@ -3,7 +3,8 @@
 x is (batch, time, *features); weights are in Keras's layout (rnncheck.cells.Cell.weight_shapes): kernel
 (..., d, G*u), recurrent_kernel (..., u, G*u), bias (G*u,) or None (GRU with reset_after: (2, 3u)).
 Options follow Keras: return_sequences, return_state, go_backwards, initial_state, mask, zero_output_for_mask,
-and the cell's own (activation, reset_after, ...). A masked step carries the state forward and repeats the
+and the cell's own (activation, reset_after, ...); an LSTM also takes projection= P (u, p), PyTorch's proj_size
+(h = (o tanh(c)) P, recurrent_kernel (p, 4u)). A masked step carries the state forward and repeats the
 previous output (zeros before the first), or outputs zeros with zero_output_for_mask. `bidirectional` and
 `stack` compose these as keras.layers.Bidirectional and a stack of layers do.
 """
@@ -24,21 +25,32 @@ from rnncheck.cells import cell as cell_facts
 LOOP_OPTIONS = ("return_sequences", "return_state", "go_backwards", "initial_state", "mask", "zero_output_for_mask")
 
 
-def layer(cell: str, x, kernel, recurrent_kernel, bias=None, **options):
-    """What Keras's layer of `cell` returns on x: the output, or [output, *states] with return_state.
+def layer(cell: str, x, kernel, recurrent_kernel, bias=None, projection=None, **options):
+    """What Keras's layer of `cell` returns on x: the output, or [output, *states] with return_state; an LSTM
+    with a projection (u, p) is PyTorch's LSTM with proj_size p.
 
     `options` are the loop's (LOOP_OPTIONS) and the cell's own (rnncheck.cells.cell(cell).options).
     """
-    facts, steps, loop = _layer_steps(cell, x, kernel, recurrent_kernel, bias, **options)
+    facts, steps, loop = _layer_steps(cell, x, kernel, recurrent_kernel, bias, projection=projection, **options)
     return _run(facts, steps, x, **loop)
 
 
-def _layer_steps(cell: str, x, kernel, recurrent_kernel, bias, **options) -> tuple[Cell, Steps, dict]:
+def _layer_steps(cell: str, x, kernel, recurrent_kernel, bias, projection=None, **options) -> tuple:
     facts = cell_facts(cell)
     loop = {key: options.pop(key) for key in LOOP_OPTIONS if key in options}
     cell_options = facts.defaults(**options)
-    kernel, recurrent_kernel, bias = check_weights(facts, x, kernel, recurrent_kernel, bias, **cell_options)
-    return facts, facts.steps(kernel, recurrent_kernel, bias, **cell_options), loop
+    kernel, recurrent_kernel, bias = check_weights(
+        facts, x, kernel, recurrent_kernel, bias, projection=projection, **cell_options
+    )
+    return facts, cell_steps(facts, kernel, recurrent_kernel, bias, projection=projection, **cell_options), loop
+
+
+def cell_steps(facts: Cell, kernel, recurrent_kernel, bias, *, projection=None, **cell_options) -> Steps:
+    """The cell's Steps on checked weights; with a projection (u, p) as a float64 array (only a cell that projects)."""
+    if projection is None:
+        return facts.steps(kernel, recurrent_kernel, bias, **cell_options)
+    projection = np.asarray(projection, dtype=np.float64)
+    return facts.steps(kernel, recurrent_kernel, bias, projection=projection, **cell_options)
 
 
 def largest_magnitude(cell: str, x, kernel, recurrent_kernel, bias=None, **options) -> float:
@@ -92,9 +104,10 @@ def gru(x, kernel, recurrent_kernel, bias=None, **options):
     return layer("gru", x, kernel, recurrent_kernel, bias, **options)
 
 
-def lstm(x, kernel, recurrent_kernel, bias=None, **options):
-    """i, f, o = sigmoid(...); c = f c_{t-1} + i tanh(...); h = o tanh(c). States are (h, c)."""
-    return layer("lstm", x, kernel, recurrent_kernel, bias, **options)
+def lstm(x, kernel, recurrent_kernel, bias=None, projection=None, **options):
+    """i, f, o = sigmoid(...); c = f c_{t-1} + i tanh(...); h = o tanh(c), or (o tanh(c)) P with a projection P
+    (u, p), PyTorch's proj_size. States are (h, c)."""
+    return layer("lstm", x, kernel, recurrent_kernel, bias, projection, **options)
 
 
 def unrolled_simple_rnn(x, kernel, recurrent_kernel, bias=None):
@@ -129,8 +142,9 @@ def bidirectional(
     initial_state=None,
     **options,
 ):
-    """What keras.layers.Bidirectional(layer) returns, layer being function(cell) (or simple_rnn, ...); forward and backward
-    are (kernel, recurrent_kernel, bias or None), initial_state the forward states then the backward ones.
+    """What keras.layers.Bidirectional(layer) returns, layer being function(cell) (or simple_rnn, ...); forward and
+    backward are (kernel, recurrent_kernel, bias or None), or for a projected LSTM (..., projection), initial_state
+    the forward states then the backward ones.
 
     As in Keras: the backward sequence comes back in time order, with return_sequences masked steps output zeros,
     merge_mode None gives [forward, backward], and return_state appends forward, then backward states.
@@ -147,7 +161,7 @@ def bidirectional(
     y, *forward_states = layer(x, *_direction("forward", forward), initial_state=forward_state, **run)
     y_back, *backward_states = layer(
         x, *_direction("backward", backward), initial_state=backward_state, go_backwards=True, **run
-    )
+    )  # a 4th weight, projection, goes positionally after the bias: layer(x, kernel, recurrent_kernel, bias, P)
     if return_sequences:
         y_back = y_back[:, ::-1]  # (batch, time, u), back in time order
     outputs = [y, y_back] if merge_mode is None else [_MERGE[merge_mode](y, y_back)]
@@ -170,18 +184,23 @@ def stack(x, layers: Sequence[Callable], *, mask=None):
     return top(x, mask=mask)
 
 
-def check_weights(facts: Cell, x, kernel, recurrent_kernel, bias, **cell_options) -> tuple:
-    """The weights as float64 arrays if their shapes fit x and each other (Keras's layout), else a ValueError."""
+def check_weights(facts: Cell, x, kernel, recurrent_kernel, bias, *, projection=None, **cell_options) -> tuple:
+    """The weights as float64 arrays if their shapes fit x and each other (Keras's layout), else a ValueError.
+
+    With a projection (u, p) (a cell that projects: LSTM), recurrent_kernel is (p, G*u)."""
     name, rank, gates = facts.name, facts.rank, facts.gate_count
     x, kernel, recurrent_kernel = (np.asarray(a, dtype=np.float64) for a in (x, kernel, recurrent_kernel))
     if x.ndim != 3 + rank:
         axes = "features" if rank == 0 else f"{rank} spatial axes and channels"
         raise ValueError(f"{name}: x must be (batch, time, {axes}), got shape {x.shape}")
     kernel_size = recurrent_kernel.shape[:rank]
-    if recurrent_kernel.ndim != 2 + rank or recurrent_kernel.shape[-1] != gates * recurrent_kernel.shape[-2]:
+    if projection is not None:
+        u = _check_projection(facts, projection, recurrent_kernel)
+    elif recurrent_kernel.ndim != 2 + rank or recurrent_kernel.shape[-1] != gates * recurrent_kernel.shape[-2]:
         inner = "units" if rank == 0 else "*kernel_size, filters"
         raise ValueError(f"{name}: recurrent_kernel must be ({inner}, {gates} * units), got {recurrent_kernel.shape}")
-    u = recurrent_kernel.shape[-2]
+    else:
+        u = recurrent_kernel.shape[-2]
     first = cell_options.get("data_format") == "channels_first"
     features = x.shape[2] if first else x.shape[-1]
     expected = facts.weight_shapes(input_size=features, units=u, use_bias=bias is not None, **cell_options)
@@ -199,6 +218,22 @@ def check_weights(facts: Cell, x, kernel, recurrent_kernel, bias, **cell_options
     return kernel, recurrent_kernel, bias
 
 
+def _check_projection(facts: Cell, projection, recurrent_kernel) -> int:
+    """The units u of a projected layer, if projection is (u, p) with 0 < p < u and recurrent_kernel (p, G*u)."""
+    if not facts.projects:
+        raise ValueError(f"{facts.name}: only an LSTM takes a projection (proj_size), not {facts.keras_class}")
+    shape = np.shape(projection)
+    if len(shape) != 2 or not 0 < shape[1] < shape[0]:
+        raise ValueError(f"{facts.name}: projection must be (units, p) with 0 < p < units (proj_size), got {shape}")
+    u, p = shape
+    if recurrent_kernel.shape != (p, facts.gate_count * u):
+        raise ValueError(
+            f"{facts.name}: with a ({u}, {p}) projection recurrent_kernel must be (p, {facts.gate_count} * units) = "
+            f"{(p, facts.gate_count * u)}, got {recurrent_kernel.shape}"
+        )
+    return u
+
+
 def loop_inputs(facts: Cell, steps, x, *, initial_state=None, mask=None) -> tuple:
     """x (float64), the initial states (zeros by default) and the mask (bool or None), checked as Keras takes them."""
     x = np.asarray(x, dtype=np.float64)
@@ -209,7 +244,7 @@ def loop_inputs(facts: Cell, steps, x, *, initial_state=None, mask=None) -> tupl
     if initial_state is None:
         states = zeros
     else:
-        states = check_initial_state(initial_state, names=facts.states, shape=zeros[0].shape)
+        states = check_initial_state(initial_state, names=facts.states, shapes=tuple(z.shape for z in zeros))
     if mask is not None:
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != (batch, time):
@@ -260,9 +295,10 @@ def _arrays(nest) -> list[np.ndarray]:
     return [nest] if isinstance(nest, np.ndarray) else []
 
 
-def check_initial_state(initial_state, *, names: tuple[str, ...], shape: tuple[int, ...]) -> tuple[np.ndarray, ...]:
-    """As Keras takes it: a list of one array per state (names), or (one state only) a single array."""
+def check_initial_state(initial_state, *, names: tuple[str, ...], shapes: tuple[tuple[int, ...], ...]) -> tuple:
+    """As Keras takes it: a list of one array per state (names, each of its shape), or (one state only) an array."""
     n_states = len(names)
+    shape = shapes[0] if len(set(shapes)) == 1 else shapes  # as the messages name them
     if isinstance(initial_state, (list, tuple)):
         given = list(initial_state)
     elif n_states == 1:
@@ -273,15 +309,18 @@ def check_initial_state(initial_state, *, names: tuple[str, ...], shape: tuple[i
             f"got a single {type(initial_state).__name__} of shape {np.shape(initial_state)}"
         )
     states = tuple(np.asarray(s, dtype=np.float64) for s in given)
-    if len(states) != n_states or any(s.shape != shape for s in states):
+    if len(states) != n_states or any(s.shape != want for s, want in zip(states, shapes, strict=True)):
         got = [s.shape for s in states]
         raise ValueError(f"initial_state must be {n_states} array(s) of shape {shape}, got {len(states)}: {got}")
     return states
 
 
 def _direction(name: str, weights) -> tuple:
-    if not isinstance(weights, (list, tuple)) or len(weights) != 3:
-        raise ValueError(f"{name} must be (kernel, recurrent_kernel, bias or None), got {type(weights).__name__}")
+    if not isinstance(weights, (list, tuple)) or len(weights) not in (3, 4):
+        raise ValueError(
+            f"{name} must be (kernel, recurrent_kernel, bias or None) or, projected, (..., projection), "
+            f"got {type(weights).__name__}"
+        )
     return tuple(weights)
 
 

@@ -35,6 +35,7 @@ class Cell:
     torch_class: str | None = None  # torch.nn.<torch_class>, where PyTorch has the cell
     torch_gates: tuple[str, ...] | None = None  # u-blocks of PyTorch's weight_ih, in order
     rank: int = 0  # spatial dimensions of each step's input: 0 for a vector, n for ConvLSTMnD
+    projects: bool = False  # its steps take projection= (u, p), PyTorch's proj_size: h = (its h) P, p wide
 
     @property
     def gate_count(self) -> int:

@@ -26,6 +26,9 @@ WARNINGS = (
     # torch's CUDA build, on a machine with no GPU driver, warns once per process when autograd first asks how many
     # devices there are (c10/cuda/CUDAFunctions.cpp): the machine's, not our code's; PyTorch then runs on the CPU.
     "ignore:CUDA initialization:UserWarning",
+    # torch's CPU build with oneDNN, running nn.LSTM(proj_size > 0), says once that oneDNN has no projections and
+    # PyTorch's own implementation runs instead (aten/src/ATen/native/RNN.cpp): that implementation is what is judged.
+    "ignore:LSTM with projections is not supported with oneDNN:UserWarning",
 )
 
 

@@ -362,12 +362,25 @@ class TorchStackCase:
     use_bias: bool = True
     bidirectional: bool = False
     activation: str = "tanh"  # SimpleRNN's; GRU and LSTM use tanh
-    # Per layer, as Keras's call takes it: the forward states (h, or h and c), then the backward ones; each (batch, u).
+    # Per layer, as Keras's call takes it: the forward states (h, or h and c), then the backward ones; each
+    # (batch, u), h (batch, proj_size) with a projection.
     initial_state: tuple[tuple[np.ndarray, ...], ...] | None = None
+    # An LSTM's proj_size p > 0 (PyTorch's; Keras has none): per layer, each direction's projection P (u, p), in
+    # the reference's layout (PyTorch's weight_hr is P^T); each recurrent_kernel is then (p, 4u).
+    projections: tuple[tuple[np.ndarray, ...], ...] | None = None
 
     @property
     def units(self) -> int:
-        return self.weights[0][1].shape[0]
+        return self.weights[0][0].shape[-1] // cell_facts(self.cell).gate_count
+
+    @property
+    def proj_size(self) -> int:
+        return 0 if self.projections is None else self.projections[0][0].shape[1]
+
+    @property
+    def width(self) -> int:
+        """Each direction's output (and h) width: proj_size, or units without a projection."""
+        return self.proj_size or self.units
 
     @property
     def num_layers(self) -> int:
@@ -406,9 +419,11 @@ def torch_stack_cases(
     max_units: int = 5,
     max_layers: int = 3,
     nonlinearities: tuple[str, ...] = NONLINEARITIES,
+    projections: bool = False,
 ):
     """Random small sizes, 1..max_layers alike layers, bias on/off, bidirectional or not, with or without initial
-    states, random weights (GRU: Keras's reset_after=True, the only GRU PyTorch has)."""
+    states, random weights (GRU: Keras's reset_after=True, the only GRU PyTorch has); with projections=True an
+    LSTM draws a proj_size too (0 to units - 1), which only PyTorch's own LSTM has."""
     _check_bounds(
         batch=(1, max_batch), time=(1, max_time), input_size=(1, max_input_size), units=(1, max_units),
         layers=(1, max_layers),
@@ -419,29 +434,33 @@ def torch_stack_cases(
         cell_facts(cell)
     return _torch_stack_cases(
         cell=cell, max_batch=max_batch, max_time=max_time, max_input_size=max_input_size, max_units=max_units,
-        max_layers=max_layers, nonlinearities=tuple(nonlinearities),
+        max_layers=max_layers, nonlinearities=tuple(nonlinearities), projections=projections,
     )  # fmt: skip
 
 
 @st.composite
 def _torch_stack_cases(
-    draw, *, cell, max_batch, max_time, max_input_size, max_units, max_layers, nonlinearities
+    draw, *, cell, max_batch, max_time, max_input_size, max_units, max_layers, nonlinearities, projections
 ) -> TorchStackCase:
     cell = cell or draw(cells)
     batch, time = draw(st.integers(1, max_batch)), draw(st.integers(1, max_time))
     d, u = draw(st.integers(1, max_input_size)), draw(st.integers(1, max_units))
     num_layers, use_bias, bidirectional = draw(st.integers(1, max_layers)), draw(st.booleans()), draw(st.booleans())
-    directions = 2 if bidirectional else 1
-    weights = []
+    p = draw(st.integers(0, u - 1), label="proj_size") if projections and cell_facts(cell).projects else 0
+    width, directions = p or u, 2 if bidirectional else 1
+    weights, projected = [], []
     for k in range(num_layers):
-        sizes = dict(input_size=d if k == 0 else directions * u, units=u, use_bias=use_bias, reset_after=True)
-        directions_weights = [_direction_weights(draw, cell, **sizes) for _ in range(directions)]
+        sizes = dict(input_size=d if k == 0 else directions * width, units=u, use_bias=use_bias, reset_after=True)
+        directions_weights = [_direction_weights(draw, cell, **sizes, recurrent_size=width) for _ in range(directions)]
         weights.append(tuple(w for direction in directions_weights for w in direction if w is not None))
+        if p:
+            projected.append(tuple(draw(float32_arrays((u, p)), label="projection") for _ in range(directions)))
     initial_state = None
     if draw(st.booleans()):
-        per_layer = directions * len(cell_facts(cell).states)
+        widths = (width, u)[: len(cell_facts(cell).states)]  # h (batch, p or u), an LSTM's c (batch, u)
         initial_state = tuple(
-            tuple(draw(float32_arrays((batch, u))) for _ in range(per_layer)) for _ in range(num_layers)
+            tuple(draw(float32_arrays((batch, w))) for _ in range(directions) for w in widths)
+            for _ in range(num_layers)
         )
     return TorchStackCase(
         cell=cell,
@@ -451,6 +470,7 @@ def _torch_stack_cases(
         bidirectional=bidirectional,
         activation=draw(st.sampled_from(nonlinearities)) if cell == "simple" else "tanh",
         initial_state=initial_state,
+        projections=tuple(projected) if p else None,
     )
 
 
@@ -641,14 +661,17 @@ def _softmax_head_cases(draw, cases, *, max_classes, max_batch_size) -> SoftmaxH
 MERGE_MODES_AND_NONE = MERGE_MODES + (None,)  # None: Bidirectional returns [forward, backward]
 
 
-def _direction_weights(draw, cell: str, *, input_size: int, units: int, use_bias: bool, reset_after: bool) -> tuple:
-    """(kernel, recurrent_kernel, bias or None) of one direction, in Keras's layout."""
+def _direction_weights(
+    draw, cell: str, *, input_size: int, units: int, use_bias: bool, reset_after: bool, recurrent_size: int = 0
+) -> tuple:
+    """(kernel, recurrent_kernel, bias or None) of one direction, in Keras's layout; recurrent_kernel is
+    (recurrent_size, G*u) where given (a projected LSTM's p), else (u, G*u)."""
     facts = cell_facts(cell)
     gu = facts.gate_count * units
     bias_shape = facts.bias_shape(units, reset_after=reset_after)
     return (
         draw(float32_arrays((input_size, gu))),
-        draw(float32_arrays((units, gu))),
+        draw(float32_arrays((recurrent_size or units, gu))),
         draw(float32_arrays(bias_shape)) if use_bias else None,
     )
 

@@ -39,9 +39,11 @@ def module_for(case: TorchStackCase, *, dtype, batch_first=True, dropout=0.0):
     options = dict(num_layers=case.num_layers, bias=case.use_bias, bidirectional=case.bidirectional, dropout=dropout)
     if case.cell == "simple":
         options["nonlinearity"] = case.activation
+    if case.proj_size:
+        options["proj_size"] = case.proj_size
     module = getattr(torch.nn, facts.torch_class)(case.input_size, case.units, batch_first=batch_first, **options)
     module = module.to(device=pytorch.device(), dtype=dtype)
-    state = pytorch.state_dict(case.cell, case.weights, bidirectional=case.bidirectional)
+    state = pytorch.state_dict(case.cell, case.weights, bidirectional=case.bidirectional, projections=case.projections)
     pytorch.load(module, state, dtype=dtype)
     return module
 
@@ -54,6 +56,8 @@ def reference_stack(case: TorchStackCase, *, mask=None) -> list[np.ndarray]:
     for k, weights in enumerate(case.weights):
         per = len(weights) // case.directions
         directions = [(*weights[i : i + 2], weights[i + 2] if case.use_bias else None) for i in range(0, len(weights), per)]
+        if case.projections is not None:  # each direction's P after its bias: the reference's projection
+            directions = [(*w, p) for w, p in zip(directions, case.projections[k], strict=True)]
         call = dict(return_sequences=True, return_state=True, mask=mask, **options)
         call["initial_state"] = None if case.initial_state is None else list(case.initial_state[k])
         if case.bidirectional:
@@ -101,7 +105,7 @@ def layouts(draw):
     )
 
 
-@given(case=torch_stack_cases(), layout=layouts())
+@given(case=torch_stack_cases(projections=True), layout=layouts())
 def test_pytorch_module_matches_reference(case, layout):
     import torch
 
@@ -120,7 +124,7 @@ def test_pytorch_module_matches_reference(case, layout):
     assert_outputs_close(actual, reference_stack(case), names=names(case), tolerance=tolerance, case=(case, layout))
 
 
-@given(case=torch_stack_cases(), data=st.data())
+@given(case=torch_stack_cases(projections=True), data=st.data())
 def test_packed_sequence_gives_each_sequences_state_after_its_last_step(case, data):
     # PyTorch documents: h_n holds each sequence's state at its own length, and pad_packed_sequence fills the
     # steps past it with zeros. Keras instead repeats the last output there: a documented difference, not a bug.
@@ -151,7 +155,7 @@ def test_packed_sequence_gives_each_sequences_state_after_its_last_step(case, da
                          case=(case, lengths, enforce_sorted))  # fmt: skip
 
 
-@given(case=torch_stack_cases(), rate=st.floats(0.1, 0.9))
+@given(case=torch_stack_cases(projections=True), rate=st.floats(0.1, 0.9))
 def test_dropout_is_nothing_in_eval_mode_and_only_between_layers_in_train_mode(case, rate):
     import torch
 
@@ -197,16 +201,17 @@ def test_cell_modules_are_one_step_of_the_layer(case):
     assert_outputs_close(actual, expected, names=list(facts.states), tolerance="float64", case=case)
 
 
-@given(case=torch_stack_cases(max_layers=1), data=st.data())
+@given(case=torch_stack_cases(max_layers=1, projections=True), data=st.data())
 def test_autograd_matches_bptt(case, data):
     import torch
 
     float64 = data.draw(st.booleans(), label="float64")
     dtype = torch.float64 if float64 else torch.float32
     case = dataclasses.replace(case, bidirectional=False, weights=(case.weights[0][: len(case.weights[0]) // case.directions],),
-                               initial_state=None if case.initial_state is None else (case.initial_state[0][: len(cell_facts(case.cell).states)],))  # fmt: skip
+                               initial_state=None if case.initial_state is None else (case.initial_state[0][: len(cell_facts(case.cell).states)],),
+                               projections=None if case.projections is None else (case.projections[0][:1],))  # fmt: skip
     batch, time, _ = case.x.shape
-    d_output = data.draw(float32_arrays((batch, time, case.units)), label="d_output")
+    d_output = data.draw(float32_arrays((batch, time, case.width)), label="d_output")
     module = module_for(case, dtype=dtype)
     to = dict(device=pytorch.device(), dtype=dtype)
     x = torch.as_tensor(case.x, **to).requires_grad_(True)
@@ -214,10 +219,13 @@ def test_autograd_matches_bptt(case, data):
     (output * torch.as_tensor(d_output, **to)).sum().backward()
     kernel, recurrent_kernel, *bias = case.weights[0]
     options = {"activation": case.activation} if case.cell == "simple" else {}
+    if case.projections is not None:
+        options["projection"] = case.projections[0][0]
     grads = gradients.bptt(case.cell, case.x, kernel, recurrent_kernel, bias[0] if bias else None, d_output=d_output,
                            return_sequences=True, **options)  # fmt: skip
     keras_grads = [grads.kernel, grads.recurrent_kernel] + ([grads.bias] if bias else [])
-    expected = pytorch.state_dict(case.cell, [keras_grads], bidirectional=False)
+    projected = None if grads.projection is None else [[grads.projection]]
+    expected = pytorch.state_dict(case.cell, [keras_grads], bidirectional=False, projections=projected)
     if bias and case.cell != "gru":  # one Keras bias is bias_ih + bias_hh: each gets its whole gradient
         expected["bias_hh_l0"] = expected["bias_ih_l0"]
     parameters = dict(module.named_parameters())

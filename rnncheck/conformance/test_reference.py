@@ -287,7 +287,17 @@ BAD_INPUTS = [
         (X, np.zeros((4, 15)), np.zeros((5, 15))),
         {"initial_state": np.zeros((3, 5))},
     ),
-]
+    # An LSTM projected to p = 2 of its 5 units (PyTorch's proj_size): U is (p, 4u), h0 (batch, p), c0 (batch, u).
+    ("only an LSTM takes a projection", reference.gru, (X, np.zeros((4, 15)), np.zeros((5, 15))),
+     {"projection": np.zeros((5, 2))}),
+    (r"projection must be \(units, p\) with 0 < p < units", reference.lstm, (X, np.zeros((4, 20)), np.zeros((5, 20))),
+     {"projection": np.zeros((5, 5))}),
+    (r"with a \(5, 2\) projection recurrent_kernel must be \(p, 4 \* units\) = \(2, 20\), got \(5, 20\)",
+     reference.lstm, (X, np.zeros((4, 20)), np.zeros((5, 20))), {"projection": np.zeros((5, 2))}),
+    (r"initial_state must be 2 array\(s\) of shape \(\(2, 2\), \(2, 5\)\), got 2: \[\(2, 5\), \(2, 5\)\]",
+     reference.lstm, (X, np.zeros((4, 20)), np.zeros((2, 20))),
+     {"projection": np.zeros((5, 2)), "initial_state": [np.zeros((2, 5))] * 2}),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("message, function, args, options", BAD_INPUTS, ids=lambda v: getattr(v, "__name__", None))

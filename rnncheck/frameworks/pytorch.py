@@ -36,11 +36,34 @@ def supports(cell: str, *, reset_after: bool = True, activation: str = "tanh") -
     return None
 
 
-def state_dict(cell: str, layers: Sequence[Sequence[np.ndarray]], *, bidirectional: bool) -> dict[str, np.ndarray]:
-    """The module's state_dict for Keras weights given per layer (forward, then backward)."""
+def state_dict(
+    cell: str, layers: Sequence[Sequence[np.ndarray]], *, bidirectional: bool, projections=None
+) -> dict[str, np.ndarray]:
+    """The module's state_dict for Keras weights given per layer (forward, then backward); with `projections`
+    (per layer, each direction's P (u, p)) an LSTM's with proj_size p, whose recurrent kernels are (p, 4u)."""
+    if projections is not None:
+        return _projected_lstm_state_dict(cell, layers, projections)
     state = {}
     for k, weights in enumerate(layers):
         state.update(keras_to_torch(cell, weights, bidirectional=bidirectional, layer=k))
+    return state
+
+
+def _projected_lstm_state_dict(cell: str, layers, projections) -> dict[str, np.ndarray]:
+    # Keras's gates i, f, c, o are PyTorch's i, f, g, o, in the same order: transposes, bias_hh zero, weight_hr = P^T.
+    facts = cell_facts(cell)
+    if not facts.projects:
+        raise ValueError(f"only an LSTM has a projection (proj_size), not {facts.torch_class}")
+    state = {}
+    for k, (weights, per_layer) in enumerate(zip(layers, projections, strict=True)):
+        per = len(weights) // len(per_layer)
+        for direction, projection in enumerate(per_layer):
+            kernel, recurrent_kernel, *bias = weights[direction * per : (direction + 1) * per]
+            suffix = f"_l{k}" + ("_reverse" if direction else "")
+            state |= {f"weight_ih{suffix}": kernel.T, f"weight_hh{suffix}": recurrent_kernel.T}
+            if bias:
+                state |= {f"bias_ih{suffix}": bias[0], f"bias_hh{suffix}": np.zeros_like(bias[0])}
+            state[f"weight_hr{suffix}"] = np.asarray(projection).T  # (p, u)
     return state
 
 
