@@ -8,6 +8,7 @@ ONNX_CAUSES, a table of its own, holds the causes in onnx.reference's RNN, GRU a
 (conformance/test_onnx.py): each with the error it raises, or a reading: the case as onnx.reference reads it, on
 which the reference computes what it returns. They are not in CAUSES, which rnncheck divergences, rnncheck conform,
 the repro scripts (rnncheck.repro) and the reports (docs/upstream/ID.md) follow: no Keras backend runs them.
+ONNXRUNTIME_CAUSES, likewise, holds onnxruntime's (each a reading: the case as onnxruntime computes it).
 """
 
 from __future__ import annotations
@@ -609,3 +610,47 @@ ONNX_CAUSES: dict[str, Cause] = {
         ),
     ]
 }
+
+
+# onnxruntime's: Softplus as its CPU kernels compute it.
+
+LN_FLOAT32_MAX = float(np.log(np.finfo(np.float32).max))  # 88.72: exp(x) is inf in float32 above it
+
+
+def _softplus_in_float32(x):
+    """log(1 + exp(x)) evaluated as written in float32: inf where exp(x) overflows, x > ln(FLT_MAX) = 88.72."""
+    with np.errstate(over="ignore"):
+        return np.where(np.asarray(x) > LN_FLOAT32_MAX, np.inf, np.logaddexp(0.0, x))
+
+
+def onnxruntime_float32_softplus(case):
+    """onnxruntime's RNN, GRU and LSTM compute Softplus as log(1 + exp(x)) in float32: the case (an OperatorCase)
+    with each Keras "softplus" read as that, inf above 88.72, where the value is x (and what follows from an inf)."""
+    read = (_softplus_in_float32, ACTIVATIONS["softplus"][1])
+    activations = tuple(
+        tuple((name, read if value == "softplus" else value) for name, value in direction)
+        for direction in case.activations
+    )
+    return dataclasses.replace(case, activations=activations) if activations != case.activations else case
+
+
+ONNXRUNTIME_CAUSES: dict[str, Cause] = {
+    cause.id: cause
+    for cause in [
+        Cause(
+            id="onnxruntime-softplus-overflow",
+            backends=("onnxruntime",),
+            summary="RNN, GRU and LSTM with a Softplus activation return inf (or nan) once a pre-activation "
+            "passes 88.72, where Softplus(x) is x: log(1 + exp(x)) in float32 overflows in exp",
+            documented="the spec (onnx/defs/doc_strings.cc, the RNN operators' activations): Softplus(x) = "
+            "log(1 + e^x), finite for every finite x (about x above 30 in float32); found by a CI run of "
+            "test_sequence_lens_is_a_right_padded_keras_mask",
+            upstream="onnxruntime/core/providers/cpu/rnn/rnn_activation_functors.h: Softplus(x) returns "
+            "log(1 + exp(x)), as written, in T = float; GRU and LSTM overflow alike (run: Softplus at x = 100 "
+            "gives a GRU nan, an LSTM inf); x + log1p(exp(-x)) for x > 0 is the same function without overflow",
+            releases=("1.32.0",),
+            reads=onnxruntime_float32_softplus,
+        )
+    ]
+}
+

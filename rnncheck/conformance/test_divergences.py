@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rnncheck.conformance import test_onnx as onnx_suite  # a module: pytest collects none of its tests here
-from rnncheck.conformance.causes import CAUSES, ONNX_CAUSES
+from rnncheck.conformance.causes import CAUSES, ONNX_CAUSES, ONNXRUNTIME_CAUSES
 from rnncheck.conformance.divergences import DIVERGENCES, occurrences
 from rnncheck.conformance.harness import assert_outputs_close, output_names
 from rnncheck.conformance.test_onnx import (
@@ -46,7 +46,7 @@ def test_each_occurrence_names_a_recorded_cause(row):
 def test_each_cause_occurs_and_says_what_the_framework_does_there():
     assert {row.cause for row in DIVERGENCES} == set(CAUSES)
     assert [row.cause for row in ONNX_REFERENCE_DIVERGENCES] == list(ONNX_CAUSES)  # each once, in the table's order
-    assert not set(CAUSES) & set(ONNX_CAUSES)
+    assert not set(CAUSES) & set(ONNX_CAUSES) and not set(ONNXRUNTIME_CAUSES) & (set(CAUSES) | set(ONNX_CAUSES))
     for cause in CAUSES.values():
         models = [cause.loop, cause.reads, cause.raises, cause.returns or None]
         assert sum(model is not None for model in models) == 1, cause.id  # a loop, a reading, an error or a return
@@ -54,7 +54,9 @@ def test_each_cause_occurs_and_says_what_the_framework_does_there():
     for cause in ONNX_CAUSES.values():
         assert cause.backends == ("onnx.reference",) and cause.loop is None, cause.id
         assert (cause.reads is None) != (cause.raises is None), cause.id  # a reading of the case, or an error
-    for cause in [*CAUSES.values(), *ONNX_CAUSES.values()]:
+    for cause in ONNXRUNTIME_CAUSES.values():
+        assert cause.backends == ("onnxruntime",) and cause.reads is not None, cause.id  # a reading of the case
+    for cause in [*CAUSES.values(), *ONNX_CAUSES.values(), *ONNXRUNTIME_CAUSES.values()]:
         assert cause.releases and cause.upstream and cause.documented, cause.id
         assert cause.raises is None or cause.match, cause.id
 
