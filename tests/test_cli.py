@@ -332,7 +332,7 @@ def test_divergences_lists_every_cause_with_its_backend_and_releases(capsys):
 def test_divergences_json_has_the_documented_fields(capsys):
     assert cli.main(["divergences", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    keys = {"id", "backend", "backends", "summary", "releases", "keras", "documented", "upstream", "report"}
+    keys = {"id", "backend", "backends", "summary", "releases", "keras", "documented", "upstream", "report", "needs"}
     assert rows and all(set(row) == keys for row in rows)
     assert all(row["backend"] == ", ".join(row["backends"]) for row in rows)
     assert all(Path(row["report"]).name == f"{row['id']}.md" for row in rows)

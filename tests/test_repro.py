@@ -1,6 +1,6 @@
 """rnncheck.repro: each upstream reproducer, run as its own process on each backend its cause holds on, still shows
-its divergence (exit 1, both answers printed); script() refuses an unknown id; the scripts import nothing but os,
-sys, numpy and keras."""
+its divergence (exit 1, both answers printed); script() refuses an unknown id; the scripts import nothing but the
+standard library, numpy, keras and what their cause's example needs (an exporter, onnxruntime: Cause.needs)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import importlib.util
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from rnncheck import repro
+from rnncheck.conformance.backends import require
+from rnncheck.conformance.causes import CAUSES
 
 # What each script prints for Keras (3.15.1) and for the documented answer: (keras_answer, documented), or a dict
 # backend -> (keras_answer, documented) where the backends' answers differ.
@@ -52,6 +55,15 @@ PRINTS = {
         "UnimplementedError: The Conv2D op currently only supports the NHWC tensor format on the CPU",
         "output of shape (1, 1, 2)",
     ),
+    "jax-onnx-export-reverse-scan": (
+        "NotImplementedError: Reverse scan is not supported in IR pipeline.",
+        "the graph is written, and onnxruntime runs it: [[0.0]]",
+    ),
+    "torch-onnx-export-traced-length": (
+        "the graph is written; onnxruntime refuses it: Node (/ReduceMax) Op (ReduceMax) [ShapeInferenceError] axis "
+        "must be in [-rank, rank-1]. Input rank was 0",
+        "the graph is written, and onnxruntime runs it: [[0.0]]",
+    ),
     "squareplus-float32-cancellation": (
         "squareplus(-1000) 0.00100708, squareplus(-10000) 0; LSTM output -0.23246",
         "squareplus(-1000) 0.000999999, squareplus(-10000) 0.0001; LSTM output -0.23220",
@@ -80,6 +92,8 @@ def test_every_cause_has_its_backends_and_its_expected_output():
 def test_script_still_shows_the_divergence(cause_id, backend, tmp_path):
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed")
+    for library in CAUSES[cause_id].needs:  # an exporter, onnxruntime: rnncheck[export], required in CI
+        require(library)
     path = tmp_path / repro.filename(cause_id)
     path.write_text(repro.script(cause_id), encoding="utf-8")  # as a reporter would: the file on its own
     env = {name: value for name, value in os.environ.items() if name != "KERAS_BACKEND"}
@@ -96,6 +110,15 @@ def test_script_still_shows_the_divergence(cause_id, backend, tmp_path):
     assert any(line.startswith("documented:") and documented in line for line in lines), output
 
 
+@pytest.mark.parametrize("cause_id", repro.CAUSE_IDS)
+def test_each_cause_has_an_upstream_report_holding_its_script_as_shipped(cause_id):
+    report = Path(__file__).parents[1] / CAUSES[cause_id].to_dict()["report"]
+    assert report.is_file(), f"{cause_id}: no report at {report}"
+    text = report.read_text(encoding="utf-8")
+    assert cause_id in text, f"{report.name} does not name its cause"
+    assert f"```python\n{repro.script(cause_id).rstrip()}\n```" in text, f"{report.name}: its script is not the shipped one"
+
+
 def test_script_refuses_an_unknown_id():
     with pytest.raises(ValueError, match="unknown cause id 'no-such-cause'") as raised:
         repro.script("no-such-cause")
@@ -103,7 +126,7 @@ def test_script_refuses_an_unknown_id():
 
 
 @pytest.mark.parametrize("cause_id", repro.CAUSE_IDS)
-def test_script_imports_only_os_sys_numpy_and_keras(cause_id):
+def test_script_imports_only_the_standard_library_numpy_keras_and_what_its_cause_needs(cause_id):
     tree = ast.parse(repro.script(cause_id))
     imported = set()
     for node in ast.walk(tree):
@@ -111,7 +134,7 @@ def test_script_imports_only_os_sys_numpy_and_keras(cause_id):
             imported.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             imported.add("." if node.level else node.module.split(".")[0])
-    assert imported <= {"os", "sys", "numpy", "keras"}, imported
+    assert imported - set(sys.stdlib_module_names) <= {"numpy", "keras", *CAUSES[cause_id].needs}, imported
     assert ast.get_docstring(tree) and "Run: python " in ast.get_docstring(tree)
 
 

@@ -276,6 +276,11 @@ _SQUAREPLUS_LINE = (
     "from x = -6145 and at every x below -8192; "
     "b / (sqrt(x^2 + b) - x) / 2 for x < 0 is the same function without cancellation"
 )
+_EXPORT_ONNX = (
+    "the reference: Model.export's docstring (models/model.py:668, :750-753) exports a model to format 'onnx' on "
+    "the tensorflow, jax and torch backends, for onnxruntime to run; the same layer exports and matches the "
+    "reference with go_backwards=False, with unroll=True, and on tensorflow (tf2onnx)"
+)
 _RUNS = "the reference: tensorflow, jax, and torch with unroll=False run it; unroll only trades memory for speed"
 
 
@@ -295,6 +300,7 @@ class Cause:
     raises: type[BaseException] | None = None  # or raises this,
     match: str = ""  # with a message matching this,
     returns: str = ""  # or returns this, which no model computes: the documented check must fail there
+    needs: tuple[str, ...] = ()  # what its example needs besides Keras and NumPy (an exporter, onnxruntime)
 
     @property
     def backend(self) -> str:
@@ -318,6 +324,7 @@ class Cause:
             "documented": self.documented,
             "upstream": self.upstream,
             "report": f"docs/upstream/{self.id}.md",
+            "needs": list(self.needs),
         }
 
 
@@ -499,6 +506,36 @@ CAUSES: dict[str, Cause] = {
             releases=("3.15.1",),
             raises=Exception,  # tensorflow.errors.UnimplementedError; this module imports no framework
             match="only supports the NHWC tensor format on the CPU",
+        ),
+        Cause(
+            id="jax-onnx-export-reverse-scan",
+            backends=("jax",),
+            summary="model.export(format='onnx') of a SimpleRNN, GRU(reset_after=False) or LSTM with "
+            "go_backwards=True (unroll=False) raises NotImplementedError: Keras's loop is a reversed lax.scan, "
+            "which jax2onnx cannot lower",
+            documented=_EXPORT_ONNX,
+            upstream="backend/jax/rnn.py:198-205 runs go_backwards as lax.scan(..., reverse=True), then flips the "
+            "outputs; jax2onnx 0.17.1 (plugins/jax/lax/scan.py:688) raises for a scan with reverse. The unrolled "
+            "loop, and GRU(reset_after=True), which flips its inputs and scans forward (jax/rnn.py:503), export",
+            releases=("3.15.1",),
+            raises=NotImplementedError,
+            match="Reverse scan is not supported",
+            needs=("jax2onnx", "onnxruntime"),
+        ),
+        Cause(
+            id="torch-onnx-export-traced-length",
+            backends=("torch",),
+            summary="model.export(format='onnx') of a SimpleRNN or GRU(reset_after=False) with go_backwards=True "
+            "(unroll=False) writes a graph onnxruntime refuses to load: a ReduceMax over axis 0 of a scalar",
+            documented=_EXPORT_ONNX,
+            upstream="backend/torch/rnn.py:226-231: traced, input_length (sequences.shape[1], layers/rnn/rnn.py:357) "
+            "is a 0-d tensor, which the loop takes for per-sequence lengths; with go_backwards torch.max(input_length, "
+            "dim=0) is traced as ReduceMax(axes=[0]) of a rank-0 input. LSTM and GRU(reset_after=True) run their own "
+            "loops (torch/rnn.py:575, :793); the unrolled loop does not read input_length",
+            releases=("3.15.1",),
+            raises=Exception,  # onnxruntime's Fail (InvalidGraph) when the session is made
+            match=r"ReduceMax.*Input rank was 0",
+            needs=("onnxruntime",),
         ),
     ]
 }

@@ -250,6 +250,19 @@ def _uses_squareplus(case: SequenceCase) -> bool:
     return "squareplus" in dict(case.cell_options).values()
 
 
+# SimpleRNN backwards over 1 zero step of 1 feature, 1 unit, no bias: exported as Sequential([Input, layer]).
+EXPORT_BACKWARDS = SequenceCase(cell="simple", x=np.zeros((1, 1, 1), np.float32), kernel=np.zeros((1, 1), np.float32),
+                                recurrent_kernel=np.zeros((1, 1), np.float32), bias=None, go_backwards=True)  # fmt: skip
+
+
+def _scans_in_the_generic_loop(case: SequenceCase, backend: str) -> bool:
+    """Unmasked and rolled, the layer runs backend.rnn's loop, not a cell's own: a GRU(reset_after=True) has its
+    own on jax and torch (jax/rnn.py:470, torch/rnn.py:735), an LSTM on torch (torch/rnn.py:541; jax's needs cuDNN)."""
+    if case.cell == "gru":
+        return not case.reset_after
+    return case.cell == "simple" or (case.cell == "lstm" and backend == "jax")
+
+
 def _bidirectional_in(case: StackCase) -> bool:
     return any(layer.backward is not None for layer in case.layers)
 
@@ -954,5 +967,24 @@ DIVERGENCES: list[Occurrence] = [
         note="drawn by test_reference_matches_keras_for_every_activation, which allows squareplus its float32 "
         "error bound there (its last bits are the backend's: XLA's FMA, torch's sqrt)",
         covers=lambda case, unroll: _uses_squareplus(case),
+    ),
+    Occurrence(
+        id="jax-onnx-export-go_backwards",
+        cause="jax-onnx-export-reverse-scan",
+        test="test_keras_onnx_export_matches_reference",
+        example=dict(case=EXPORT_BACKWARDS, unroll=False),
+        keras="NotImplementedError: Reverse scan is not supported in IR pipeline. (jax2onnx, at export)",
+        reference="[[0.]]",
+        covers=lambda case, unroll: case.go_backwards and not unroll and _scans_in_the_generic_loop(case, "jax"),
+    ),
+    Occurrence(
+        id="torch-onnx-export-go_backwards",
+        cause="torch-onnx-export-traced-length",
+        test="test_keras_onnx_export_matches_reference",
+        example=dict(case=EXPORT_BACKWARDS, unroll=False),
+        keras="the graph is written; onnxruntime refuses it: Node (/ReduceMax) Op (ReduceMax) "
+        "[ShapeInferenceError] axis must be in [-rank, rank-1]. Input rank was 0",
+        reference="[[0.]]",
+        covers=lambda case, unroll: case.go_backwards and not unroll and _scans_in_the_generic_loop(case, "torch"),
     ),
 ]

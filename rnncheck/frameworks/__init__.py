@@ -51,7 +51,7 @@ FRAMEWORKS = {
 KERAS_BACKENDS = tuple(name for name, f in FRAMEWORKS.items() if f.keras_backend)
 CLAIMED = tuple(file for f in FRAMEWORKS.values() for file in f.suite)  # files a Keras backend's column leaves out
 LAYOUTS = ("keras", "torch")  # the weight layouts rnncheck.params and rnncheck.convert name weights in
-EXPORTERS = ("onnxscript",)  # the ONNX exporters' libraries: rnncheck[export]
+EXPORTERS = ("onnxscript", "tf2onnx", "jax2onnx")  # the ONNX exporters' libraries: rnncheck[export]
 INSTALL = {f.library: f.install for f in FRAMEWORKS.values()} | {"onnx": 'pip install "rnncheck[onnx]"'} | {
     library: 'pip install "rnncheck[export]"' for library in EXPORTERS
 }  # by library: what a skip for a missing one says

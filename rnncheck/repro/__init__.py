@@ -1,7 +1,8 @@
 """Standalone reproducers of the Keras divergences rnncheck found (rnncheck.conformance.divergences), one script
 per cause, ready to paste into an upstream issue (docs/upstream/<id>.md).
 
-Each script imports only os, sys, numpy and keras, sets KERAS_BACKEND itself, prints Keras's answer beside the
+Each script imports only the standard library, numpy and keras (and what its cause's example needs: an exporter,
+onnxruntime, Cause.needs), sets KERAS_BACKEND itself, prints Keras's answer beside the
 documented one, and exits 1 while the divergence holds, 0 once Keras is fixed. A cause that holds on several
 backends has one script for all of them: it takes the backend as its optional first argument (its cause's first
 backend by default); a single-backend script takes none. This module imports no framework

@@ -1,7 +1,8 @@
 """Keras's model.export(path, format="onnx") of a model holding one recurrent layer, run in onnxruntime, computes
 what rnncheck.reference computes, on each Keras backend: tf2onnx writes the graph on tensorflow, jax2onnx on jax,
-torch.onnx on torch (Keras 3.15's keras/src/export/onnx.py). The exported model's one input is x, so the drawn
-case's mask and initial state, which a call would take, are not part of it.
+torch.onnx's TorchScript exporter on torch (keras/src/export/onnx.py:262 picks it for a dynamic batch, which a
+keras.Input gives). The exported graph's one input is x, so the drawn case's mask and initial state, which a call
+would take, are not part of it; unroll, which changes the loop Keras traces, is drawn.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import keras
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from rnncheck import reference
 from rnncheck.conformance import divergences
@@ -23,19 +25,21 @@ from rnncheck.conformance.harness import assert_outputs_close
 from rnncheck.conformance.layers import keras_layer
 from rnncheck.conformance.strategies import SequenceCase, sequence_cases
 
-EXPORTER = {"tensorflow": "tf2onnx", "jax": "jax2onnx", "torch": "onnxscript"}  # what model.export needs on each
+EXPORTER = {"tensorflow": "tf2onnx", "jax": "jax2onnx", "torch": "torch.onnx"}  # what writes the graph on each
+NEEDS = {"tensorflow": ("tf2onnx",), "jax": ("jax2onnx",), "torch": ()}  # beyond the backend: rnncheck[export]
 
 
 @pytest.fixture(scope="module")
 def ort():
-    require(EXPORTER[keras.backend.backend()])
+    for library in NEEDS[keras.backend.backend()]:
+        require(library)
     keep_triton_out()
     return require("onnxruntime")
 
 
-def exported(case: SequenceCase) -> bytes:
+def exported(case: SequenceCase, *, unroll: bool) -> bytes:
     """The ONNX graph model.export writes of Sequential([Input, the case's layer])."""
-    layer = keras_layer(case.cell, **case.layer_options, fresh=True)
+    layer = keras_layer(case.cell, **case.layer_options, unroll=unroll, fresh=True)
     model = keras.Sequential([keras.Input(case.x.shape[1:]), layer])
     model(case.x)  # jax's exporter traces a model that has been called
     with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
@@ -60,16 +64,17 @@ def exported(case: SequenceCase) -> bytes:
         return path.read_bytes()
 
 
-def onnx_output(case: SequenceCase) -> list[np.ndarray]:
+def onnx_outputs(case: SequenceCase, *, unroll: bool) -> list[np.ndarray]:
+    """[output] of the exported graph, run in onnxruntime on the case's x."""
     import onnxruntime
 
-    session = onnxruntime.InferenceSession(exported(case), providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(exported(case, unroll=unroll), providers=["CPUExecutionProvider"])
     return session.run(None, {session.get_inputs()[0].name: case.x})
 
 
-def reference_output(loop, case: SequenceCase) -> list[np.ndarray]:
-    options = {k: v for k, v in case.reference_options.items() if k not in ("initial_state", "mask")}
-    return [loop(reference.function(case.cell))(case.x, case.kernel, case.recurrent_kernel, case.bias, **options)]
+def reference_outputs(loop, case: SequenceCase) -> list[np.ndarray]:
+    return [loop(reference.function(case.cell))(case.x, case.kernel, case.recurrent_kernel, case.bias,
+                                                **case.reference_options)]  # fmt: skip
 
 
 def assert_export_close(actual, expected, arguments) -> None:
@@ -80,15 +85,16 @@ def assert_export_close(actual, expected, arguments) -> None:
 
 EXPORT_MATCHES_REFERENCE = divergences.Property(
     "test_keras_onnx_export_matches_reference",
-    actual=lambda case: onnx_output(case),
-    expected=lambda loop, case: reference_output(loop, case),
+    actual=lambda case, unroll: onnx_outputs(case, unroll=unroll),
+    expected=lambda loop, case, unroll: reference_outputs(loop, case),
     compare=assert_export_close,
 )
 
 
-@given(case=sequence_cases())
-def test_keras_onnx_export_matches_reference(ort, case):
-    EXPORT_MATCHES_REFERENCE.check(case=dataclasses.replace(case, initial_state=None, mask=None))  # x is the input
+@given(case=sequence_cases(), unroll=st.booleans())
+def test_keras_onnx_export_matches_reference(ort, case, unroll):
+    # x is the graph's one input: the case without its mask and initial state
+    EXPORT_MATCHES_REFERENCE.check(case=dataclasses.replace(case, initial_state=None, mask=None), unroll=unroll)
 
 
 test_keras_onnx_export_matches_reference_on_recorded_examples = pytest.mark.usefixtures("ort")(
