@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from rnncheck import repro
-from rnncheck.conformance.backends import require
+from rnncheck.conformance.backends import require_findable
 from rnncheck.conformance.causes import CAUSES
 
 # What each script prints for Keras (3.15.1) and for the documented answer: (keras_answer, documented), or a dict
@@ -93,7 +93,7 @@ def test_script_still_shows_the_divergence(cause_id, backend, tmp_path):
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed")
     for library in CAUSES[cause_id].needs:  # an exporter, onnxruntime: rnncheck[export], required in CI
-        require(library)
+        require_findable(library)
     path = tmp_path / repro.filename(cause_id)
     path.write_text(repro.script(cause_id), encoding="utf-8")  # as a reporter would: the file on its own
     env = {name: value for name, value in os.environ.items() if name != "KERAS_BACKEND"}

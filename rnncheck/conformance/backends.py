@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
 
@@ -23,6 +24,15 @@ def require(library: str):
         if os.environ.get(REQUIRE_ENV):
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason, allow_module_level=True)
+
+
+def require_findable(library: str) -> None:
+    """As require(), for a library another process imports: found (importlib.util.find_spec), not imported here."""
+    if importlib.util.find_spec(library) is None:
+        reason = f"{library} {MISSING}: {INSTALL.get(library, f'pip install {library}')}"
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
 
 
 def keep_triton_out() -> None:
