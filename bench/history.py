@@ -12,6 +12,7 @@ Usage (with the project's venv, whose TensorFlow, jax, torch and rnncheck every 
     /work/venv/bin/python bench/history.py --json > history.json      # the same, as JSON on stdout
     /work/venv/bin/python bench/history.py --save history.json        # Markdown on stdout, JSON to a file
     /work/venv/bin/python bench/history.py --cache ~/.cache/rnncheck-history   # where the environments live
+    /work/venv/bin/python bench/history.py --report history.json      # a saved run's report again, nothing run
 
 A release is a Keras version (`3.8.0`), `nightly` (the newest keras-nightly on the registry) or `nightly==VERSION`.
 
@@ -31,9 +32,9 @@ as they are, work in progress included; --suite live uses the tree itself), so t
 suite while the tree is edited; DIR/conform-B.json keeps each environment's last run as conform printed it. The
 jax runs share a persistent compilation cache (CACHE/jax-compilation-cache; --no-jax-cache for none).
 
-A cause's cell for a release is about its own backend (causes.py's `backend`), over its occurrences there
-(divergences.py): "holds" when every occurrence's replay is still a known divergence (a strict xfail that failed),
-"gone" when every one XPASSes (the bug was fixed: conform reports it as a failure `[XPASS(strict)]`), "mixed"
+A cause's cells for a release are one per backend it holds on (causes.py's `backends`), each over its occurrences
+on that backend (divergences.py): "holds" when every occurrence's replay (or case marked with its cause) is still a
+known divergence (a strict xfail that failed), "gone" when every one XPASSes (the bug was fixed: conform reports it as a failure `[XPASS(strict)]`), "mixed"
 otherwise (e.g. "mixed: 2 holds, 1 gone"), "not tested" when the backend was not run, "error" when the run gave no
 report. Every other failure is "new", listed per release and backend with its first line; a new failure of the
 same property as a cause that is gone on that run is marked as such (the property's check still expects the
@@ -327,7 +328,8 @@ import json
 from rnncheck.conformance.causes import CAUSES
 from rnncheck.conformance.divergences import DIVERGENCES
 print(json.dumps({
-    "causes": {c.id: {"backend": c.backend, "summary": c.summary, "releases": list(c.releases)}
+    "causes": {c.id: {"backend": c.backend, "backends": list(c.backends), "summary": c.summary,
+                      "releases": list(c.releases)}
                for c in CAUSES.values()},
     "occurrences": [{"id": r.id, "test": r.test, "cause": r.cause, "backends": list(r.backends)} for r in DIVERGENCES],
 }))
@@ -348,18 +350,24 @@ def replay_suffix(occurrence: dict) -> str:
 
 def classify(run: dict, backend: str, table: dict) -> dict:
     """Each cause of this backend: its occurrences' states and its verdict; and the failures no occurrence explains."""
-    divergences = {d["test"] for d in run["divergences"]}
+    divergences = {d["test"]: d.get("reason", "") for d in run["divergences"]}
     failures = {f["test"]: f["message"] for f in run["failures"]}
+
+    def of(occurrence: dict, outcomes: dict) -> list[str]:
+        """The outcomes that are this occurrence: its replay, or a case of its own (plain parametrized) property
+        that the suite marked with its cause (divergences.marked: the reason ends with the cause's id)."""
+        suffix, tag = replay_suffix(occurrence), f"[{occurrence['cause']}]"
+        return [t for t, text in outcomes.items() if t.endswith(suffix)
+                or (t.split("::")[-1].split("[")[0] == occurrence["test"] and text.rstrip().endswith(tag))]  # fmt: skip
+
     causes, explained = {}, set()
     for cause, facts in table["causes"].items():
-        if facts["backend"] != backend:
+        if backend not in cause_backends(facts):
             continue
         states = {}
-        for occurrence in (o for o in table["occurrences"] if o["cause"] == cause):
-            suffix = replay_suffix(occurrence)
+        for occurrence in (o for o in table["occurrences"] if o["cause"] == cause and backend in o["backends"]):
             key = f"{occurrence['test']}[{occurrence['id']}]"
-            known = [t for t in divergences if t.endswith(suffix)]
-            failed = [t for t in failures if t.endswith(suffix)]
+            known, failed = of(occurrence, divergences), of(occurrence, failures)
             explained.update(known + failed)
             if known:
                 states[key] = "holds"
@@ -383,6 +391,11 @@ def classify(run: dict, backend: str, table: dict) -> dict:
         note = next((o["cause"] for o in table["occurrences"] if o["test"] == prop and prop in gone_tests), "")
         new.append({"test": test, "message": message, **({"gone_cause": note} if note else {})})
     return {"causes": causes, "new": new}
+
+
+def cause_backends(facts: dict) -> list[str]:
+    """The backends a cause holds on (a cause may hold on several; "backend" is them as one string)."""
+    return facts.get("backends") or facts["backend"].split(", ")
 
 
 def verdict(states: dict) -> str:
@@ -420,8 +433,9 @@ def markdown(report: dict) -> str:
     results = report["results"]
     lines = ["| cause (backend) | " + " | ".join(labels) + " |", "| --- |" + " --- |" * len(labels)]
     for cause, facts in report["table"]["causes"].items():
-        cells = [cause_cell(results, label, cause, facts["backend"]) for label in labels]
-        lines.append(f"| {cause} ({facts['backend']}) | " + " | ".join(cells) + " |")
+        for backend in (b for b in cause_backends(facts) if b in report["backends"]):  # a row per backend it holds on
+            cells = [cause_cell(results, label, cause, backend) for label in labels]
+            lines.append(f"| {cause} ({backend}) | " + " | ".join(cells) + " |")
     lines += ["", "Runs (passed / known divergences / failed, seconds):", ""]
     lines += ["| backend | " + " | ".join(labels) + " |", "| --- |" + " --- |" * len(labels)]
     for backend in report["backends"]:
@@ -510,7 +524,12 @@ def main(argv: list[str] | None = None) -> int:
     top.add_argument("--no-jax-cache", action="store_true",
                      help="no persistent jax compilation cache (default: CACHE/jax-compilation-cache, for every run)")
     top.add_argument("--pytest-args", default="-q", help="passed on to pytest by conform (default: %(default)s)")
+    top.add_argument("--report", type=Path, metavar="FILE",
+                     help="run nothing: print the report of a run saved with --save, classified anew (this script's "
+                          "classification, that run's table of divergences)")
     args = top.parse_args(argv)  # fmt: skip
+    if args.report:
+        return reprint(args.report, as_json=args.json)
 
     start = time.perf_counter()
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -570,6 +589,23 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(markdown(report))
         print(f"\nwall time: {report['seconds']:.0f} s; environments under {args.cache}")
+    return 0
+
+
+def reprint(path: Path, *, as_json: bool) -> int:
+    """The saved report at path, each run classified again against the table it ran with."""
+    try:
+        report = json.loads(path.read_text())
+        table = report["table"]
+        for entry in report["results"].values():
+            for backend, run in entry.get("runs", {}).items():
+                if "error" not in run:
+                    run["classified"] = classify(run, backend, table)
+    except (OSError, ValueError, KeyError) as error:
+        raise SystemExit(f"--report {path}: not a report this script saved ({type(error).__name__}: {error})") from None
+    print(json.dumps(report, indent=2) if as_json else markdown(report))
+    if not as_json:
+        print(f"\nwall time: {report['seconds']:.0f} s; environments under {report['cache']}")
     return 0
 
 

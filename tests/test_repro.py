@@ -116,7 +116,8 @@ def test_each_cause_has_an_upstream_report_holding_its_script_as_shipped(cause_i
     assert report.is_file(), f"{cause_id}: no report at {report}"
     text = report.read_text(encoding="utf-8")
     assert cause_id in text, f"{report.name} does not name its cause"
-    assert f"```python\n{repro.script(cause_id).rstrip()}\n```" in text, f"{report.name}: its script is not the shipped one"
+    shipped = f"```python\n{repro.script(cause_id).rstrip()}\n```"
+    assert shipped in text, f"{report.name}: its script is not the shipped one"
 
 
 def test_script_refuses_an_unknown_id():

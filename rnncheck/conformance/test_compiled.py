@@ -67,7 +67,8 @@ def environ(monkeypatch):
                  "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "KERAS_BACKEND"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     registered = []
-    monkeypatch.setattr(compilation_cache, "atexit", SimpleNamespace(register=lambda *call, **_: registered.append(call)))
+    recorder = SimpleNamespace(register=lambda *call, **_: registered.append(call))
+    monkeypatch.setattr(compilation_cache, "atexit", recorder)
     return registered
 
 
