@@ -34,9 +34,9 @@ jax runs share a persistent compilation cache (CACHE/jax-compilation-cache; --no
 
 A cause's cells for a release are one per backend it holds on (causes.py's `backends`), each over its occurrences
 on that backend (divergences.py): "holds" when every occurrence's replay (or case marked with its cause) is still a
-known divergence (a strict xfail that failed), "gone" when every one XPASSes (the bug was fixed: conform reports it as a failure `[XPASS(strict)]`), "mixed"
-otherwise (e.g. "mixed: 2 holds, 1 gone"), "not tested" when the backend was not run, "error" when the run gave no
-report. Every other failure is "new", listed per release and backend with its first line; a new failure of the
+known divergence (a strict xfail that failed), "gone" when every one XPASSes (the bug was fixed: conform reports it
+as a failure `[XPASS(strict)]`), "mixed" otherwise (e.g. "mixed: 2 holds, 1 gone"), "not run" when none of its
+occurrences ran, "not tested" when the backend was not run, "error" when the run gave no report. Every other failure is "new", listed per release and backend with its first line; a new failure of the
 same property as a cause that is gone on that run is marked as such (the property's check still expects the
 cause's behaviour in its region).
 
