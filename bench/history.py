@@ -36,9 +36,10 @@ A cause's cells for a release are one per backend it holds on (causes.py's `back
 on that backend (divergences.py): "holds" when every occurrence's replay (or case marked with its cause) is still a
 known divergence (a strict xfail that failed), "gone" when every one XPASSes (the bug was fixed: conform reports it
 as a failure `[XPASS(strict)]`), "mixed" otherwise (e.g. "mixed: 2 holds, 1 gone"), "not run" when none of its
-occurrences ran, "not tested" when the backend was not run, "error" when the run gave no report. Every other failure is "new", listed per release and backend with its first line; a new failure of the
-same property as a cause that is gone on that run is marked as such (the property's check still expects the
-cause's behaviour in its region).
+occurrences ran, "not tested" when the backend was not run, "error" when the run gave no report. Every other
+failure is "new", listed per release and backend with its first line; a new failure of the same property as a
+cause that is gone on that run is marked as such (the property's check still expects the cause's behaviour in its
+region).
 
 Findings of the run that chose the default series (Keras 3.0.0-3.15.1 and keras-nightly on TensorFlow 2.21,
 jax 0.10.2, torch 2.14.1, Python 3.11): see OLDEST below.
