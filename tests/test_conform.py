@@ -152,7 +152,8 @@ def test_a_cause_gone_on_another_release_is_news_not_a_failure(tmp_path, monkeyp
     assert conform.passed([run])
     text = conform.matrix([run])
     assert "Keras 9.0.0 is not a release the causes were observed on" in text
-    assert "tensorflow-unroll-reversed-mask-zeroing: gone (news: fixed in this release?); observed on 3.15.1" in text
+    observed = ", ".join(CAUSES["tensorflow-unroll-reversed-mask-zeroing"].releases)
+    assert f"tensorflow-unroll-reversed-mask-zeroing: gone (news: fixed in this release?); observed on {observed}" in text
     assert "1 gone" in text
 
 

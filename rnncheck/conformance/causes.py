@@ -337,7 +337,7 @@ CAUSES: dict[str, Cause] = {
             summary="unroll=True with a mask and go_backwards raises AttributeError (Bidirectional: any mask)",
             documented=_RUNS,
             upstream=_TORCH_FLIP,
-            releases=("3.15.1",),
+            releases=("3.3.0", "3.9.2", "3.15.1", "3.16.0.dev2026102704"),
             raises=AttributeError,
             match="'tuple' object has no attribute 'shape'",
         ),
@@ -349,7 +349,7 @@ CAUSES: dict[str, Cause] = {
             "masked step",
             documented=_ZEROS_FIRST,
             upstream=_JAX_SCAN,
-            releases=("3.15.1",),
+            releases=("3.3.0", "3.9.2", "3.15.1", "3.16.0.dev2026102704"),
             loop=jax_scan,
         ),
         Cause(
@@ -358,7 +358,7 @@ CAUSES: dict[str, Cause] = {
             summary="unroll=True with a mask ignores zero_output_for_mask: masked steps repeat the last output",
             documented=_ZERO_OUTPUT + "; " + _MASKED_ZERO,
             upstream=_JAX_UNROLL,
-            releases=("3.15.1",),
+            releases=("3.3.0", "3.9.2", "3.15.1", "3.16.0.dev2026102704"),
             loop=jax_unroll,
         ),
         Cause(
@@ -367,7 +367,7 @@ CAUSES: dict[str, Cause] = {
             summary="a mask with ConvLSTM (states of rank > 2): errors, or masks along the spatial axes, not the batch",
             documented=_RUNS + "; keras.layers.RNN takes a mask for any cell (layers/rnn/rnn.py)",
             upstream=_JAX_SCAN_MASK,
-            releases=("3.15.1",),
+            releases=("3.3.0", "3.9.2", "3.15.1", "3.16.0.dev2026102704"),
             loop=jax_scan_mask,
         ),
         Cause(
@@ -376,7 +376,7 @@ CAUSES: dict[str, Cause] = {
             summary="unroll=True, go_backwards, zero_output_for_mask and a mask: the wrong steps are zeroed",
             documented=_MASKED_ZERO,
             upstream=_TF_UNROLL,
-            releases=("3.15.1",),
+            releases=("3.3.0", "3.9.2", "3.15.1"),
             loop=tensorflow_unroll,
         ),
         Cause(
@@ -386,7 +386,7 @@ CAUSES: dict[str, Cause] = {
             "(1e-45 is masked as 0.0)",
             documented=_MASKING,
             upstream=_MASKING_LINE,
-            releases=("3.15.1",),
+            releases=("3.3.0", "3.9.2", "3.15.1"),
             reads=masking_flushes_subnormals,
         ),
         Cause(
@@ -397,7 +397,7 @@ CAUSES: dict[str, Cause] = {
             documented="the reference: keras.layers.RNN's docstring (layers/rnn/rnn.py:17) takes 'a list of RNN "
             "cell instances'; RNN(cell) runs the same cell everywhere",
             upstream=_STACKED_ONE,
-            releases=("3.15.1",),
+            releases=("3.3.0", "3.9.2", "3.15.1", "3.16.0.dev2026102704"),
             raises=ValueError,
             match=r"same nested structure|same pytree structure|Expected an instance of list|list arity mismatch"
             r"|list index out of range",
@@ -410,7 +410,7 @@ CAUSES: dict[str, Cause] = {
             documented=_STACKED_NEST,
             upstream="layers/rnn/stacked_rnn_cells.py:89-105 returns new_states as one list per cell; "
             "layers/rnn/rnn.py:449-450 returns them after the output as they are",
-            releases=("3.15.1",),
+            releases=("3.3.0", "3.9.2", "3.15.1", "3.16.0.dev2026102704"),
             returns="[output, [h of cell 0], [h of cell 1], ...]: every cell's states as a list",
         ),
         Cause(
@@ -419,7 +419,7 @@ CAUSES: dict[str, Cause] = {
             summary="reset_state(states=...), as RNN's docstring documents it, raises TypeError (Bidirectional too)",
             documented=_RESET_STATES,
             upstream="layers/rnn/rnn.py:325 def reset_state(self) takes no states; layers/rnn/bidirectional.py:485",
-            releases=("3.15.1",),
+            releases=("3.3.0", "3.9.2", "3.15.1", "3.16.0.dev2026102704"),
             raises=TypeError,
             match="unexpected keyword argument 'states'",
         ),
@@ -431,7 +431,7 @@ CAUSES: dict[str, Cause] = {
             "layer with return_state; stateless it returns [output, forward states, backward states]",
             upstream="layers/rnn/bidirectional.py:515-518: compute_mask makes state_mask a generator, then "
             "multiplies it by 2",
-            releases=("3.15.1",),
+            releases=("3.3.0", "3.9.2", "3.15.1"),
             raises=TypeError,
             match="'generator' and 'int'",
         ),
@@ -444,7 +444,7 @@ CAUSES: dict[str, Cause] = {
             "states', as jax and torch do in predict, and tensorflow on an eager call",
             upstream="layers/rnn/rnn.py:390: the check reads sequences.shape[0], the static batch size, which is "
             "None in the function predict traces again for the last batch",
-            releases=("3.15.1",),
+            releases=("3.3.0", "3.9.2", "3.15.1", "3.16.0.dev2026102704"),
             returns="predictions for every row of the states (2), not of the batch (1): no error",
         ),
         Cause(
@@ -456,7 +456,7 @@ CAUSES: dict[str, Cause] = {
             upstream="layers/rnn/gru.py:256 and lstm.py:273 (dropout; 197 and 235 in implementation 1), gru.py:218 "
             "and lstm.py:258 (recurrent_dropout) apply a rate only when 0 < rate < 1; "
             "gru.py:555-561 and lstm.py:536-542 mask the inputs for any rate > 0 for the fused loop only",
-            releases=("3.15.1",),
+            releases=("3.15.1", "3.16.0.dev2026102704"),
             reads=rate_one_skipped,
         ),
         Cause(
@@ -466,7 +466,7 @@ CAUSES: dict[str, Cause] = {
             documented=_BIDI_BACKWARDS,
             upstream="layers/rnn/bidirectional.py:122 sets the generated backward layer's go_backwards to True "
             "whatever the layer's; :158-166 then refuses two layers going the same way",
-            releases=("3.15.1",),
+            releases=("3.3.0", "3.9.2", "3.15.1", "3.16.0.dev2026102704"),
             raises=ValueError,
             match="should have different `go_backwards` value",
         ),
@@ -479,7 +479,7 @@ CAUSES: dict[str, Cause] = {
             upstream="layers/rnn/lstm.py:166-181: with unit_forget_bias the bias is bias_initializer((u,)), "
             "ones((u,)), bias_initializer((2u,)) concatenated: f's block is set to 1 (not 1 added), the others keep "
             "bias_initializer",
-            releases=("3.15.1",),
+            releases=("3.3.0", "3.9.2", "3.15.1", "3.16.0.dev2026102704"),
             returns="bias_initializer's values for the i, c and o gates, and ones for f",
         ),
         Cause(
@@ -489,7 +489,7 @@ CAUSES: dict[str, Cause] = {
             "0.000999999), squareplus(-10000) is 0.0 (exact 0.0001); a layer with squareplus carries the error on",
             documented=_SQUAREPLUS,
             upstream=_SQUAREPLUS_LINE,
-            releases=("3.15.1",),
+            releases=("3.9.2", "3.15.1", "3.16.0.dev2026102704"),
             reads=float32_squareplus,
         ),
         Cause(
@@ -503,7 +503,7 @@ CAUSES: dict[str, Cause] = {
             upstream="backend/tensorflow/nn.py:843-850: conv() takes the XLA path only for channels_first with "
             "rank-5 inputs or grouped convolutions; 1D and 2D channels_first go to tf.nn.convolution as NCW / "
             "NCHW, which the CPU Conv2D kernel does not implement",
-            releases=("3.15.1",),
+            releases=("3.3.0", "3.9.2", "3.15.1"),
             raises=Exception,  # tensorflow.errors.UnimplementedError; this module imports no framework
             match="only supports the NHWC tensor format on the CPU",
         ),
@@ -517,7 +517,7 @@ CAUSES: dict[str, Cause] = {
             upstream="backend/jax/rnn.py:198-205 runs go_backwards as lax.scan(..., reverse=True), then flips the "
             "outputs; jax2onnx 0.17.1 (plugins/jax/lax/scan.py:688) raises for a scan with reverse. The unrolled "
             "loop, and GRU(reset_after=True), which flips its inputs and scans forward (jax/rnn.py:503), export",
-            releases=("3.15.1",),
+            releases=("3.15.1", "3.16.0.dev2026102704"),
             raises=NotImplementedError,
             match="Reverse scan is not supported",
             needs=("jax2onnx", "onnxruntime"),
@@ -532,7 +532,7 @@ CAUSES: dict[str, Cause] = {
             "is a 0-d tensor, which the loop takes for per-sequence lengths; with go_backwards torch.max(input_length, "
             "dim=0) is traced as ReduceMax(axes=[0]) of a rank-0 input. LSTM and GRU(reset_after=True) run their own "
             "loops (torch/rnn.py:575, :793); the unrolled loop does not read input_length",
-            releases=("3.15.1",),
+            releases=("3.3.0", "3.15.1", "3.16.0.dev2026102704"),
             raises=Exception,  # onnxruntime's Fail (InvalidGraph) when the session is made
             match=r"ReduceMax.*Input rank was 0",
             needs=("onnxruntime",),
