@@ -532,7 +532,7 @@ CAUSES: dict[str, Cause] = {
             "is a 0-d tensor, which the loop takes for per-sequence lengths; with go_backwards torch.max(input_length, "
             "dim=0) is traced as ReduceMax(axes=[0]) of a rank-0 input. LSTM and GRU(reset_after=True) run their own "
             "loops (torch/rnn.py:575, :793); the unrolled loop does not read input_length",
-            releases=("3.3.0", "3.15.1", "3.16.0.dev2026102704"),
+            releases=("3.15.1", "3.16.0.dev2026102704"),
             raises=Exception,  # onnxruntime's Fail (InvalidGraph) when the session is made
             match=r"ReduceMax.*Input rank was 0",
             needs=("onnxruntime",),

@@ -5,12 +5,15 @@ harness's messages name what differs."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import keras
 import numpy as np
 import pytest
 
 from rnncheck.conformance import test_onnx as onnx_suite  # a module: pytest collects none of its tests here
 from rnncheck.conformance.causes import CAUSES, ONNX_CAUSES, ONNXRUNTIME_CAUSES
-from rnncheck.conformance.divergences import DIVERGENCES, occurrences
+from rnncheck.conformance.divergences import DIVERGENCES, Property, occurrences
 from rnncheck.conformance.harness import assert_outputs_close, output_names
 from rnncheck.conformance.test_onnx import (
     ONNX_REFERENCE_DIVERGENCES,
@@ -141,6 +144,23 @@ def test_output_names_follow_keras_order():
     assert output_names(("h",), count=4, directions=2, merged=False) == [
         "output_forward", "output_backward", "h_forward", "h_backward"
     ]  # fmt: skip
+
+
+def test_a_replay_raising_another_error_of_its_causes_type_fails_not_xfails():
+    """A cause that raises Exception (a framework's own class) holds only where the message is the recorded one."""
+    row = next(row for row in DIVERGENCES if row.cause == "torch-onnx-export-traced-length")
+    row = dataclasses.replace(row, on=(keras.backend.backend(),))
+
+    def raises(message):
+        def actual(**_):
+            raise RuntimeError(message)
+
+        return Property(row.test, actual=actual, expected=lambda loop, **_: [], compare=lambda *_: None)
+
+    with pytest.raises(pytest.fail.Exception, match="torch-onnx-export-go_backwards raised RuntimeError: no verbose"):
+        raises("no verbose").replay(row)
+    with pytest.raises(RuntimeError, match="ReduceMax"):  # the recorded error: the strict xfail takes it
+        raises("Node (/ReduceMax) axis must be in [-rank, rank-1]. Input rank was 0").replay(row)
 
 
 def test_values_within_tolerance_pass():
