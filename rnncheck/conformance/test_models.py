@@ -49,8 +49,10 @@ def listed(returned) -> list:
 
 def keras_mask(tensor):
     """The mask Keras attached to a tensor (its _keras_mask), or None."""
-    from keras.src.backend import get_keras_mask  # not in keras.backend's public API
-
+    try:
+        from keras.src.backend import get_keras_mask  # not in keras.backend's public API; Keras 3.6 and later
+    except ImportError:  # Keras 3.3-3.5 keep the mask as the tensor's attribute (bench/history.py runs them)
+        return getattr(tensor, "_keras_mask", None)
     return get_keras_mask(tensor)
 
 
