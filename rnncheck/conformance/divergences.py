@@ -262,8 +262,14 @@ def _uses_squareplus(case: SequenceCase) -> bool:
 
 
 # SimpleRNN backwards over 1 zero step of 1 feature, 1 unit, no bias: exported as Sequential([Input, layer]).
-EXPORT_BACKWARDS = SequenceCase(cell="simple", x=np.zeros((1, 1, 1), np.float32), kernel=np.zeros((1, 1), np.float32),
-                                recurrent_kernel=np.zeros((1, 1), np.float32), bias=None, go_backwards=True)  # fmt: skip
+EXPORT_BACKWARDS = SequenceCase(
+    cell="simple",
+    x=np.zeros((1, 1, 1), np.float32),
+    kernel=np.zeros((1, 1), np.float32),
+    recurrent_kernel=np.zeros((1, 1), np.float32),
+    bias=None,
+    go_backwards=True,
+)
 
 
 def _scans_in_the_generic_loop(case: SequenceCase, backend: str) -> bool:
