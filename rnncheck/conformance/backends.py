@@ -20,19 +20,21 @@ def require(library: str):
     try:
         return importlib.import_module(library)
     except ImportError:
-        reason = f"{library} {MISSING}: {INSTALL.get(library, f'pip install {library}')}"
-        if os.environ.get(REQUIRE_ENV):
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason, allow_module_level=True)
+        missing(library, allow_module_level=True)
 
 
 def require_findable(library: str) -> None:
     """As require(), for a library another process imports: found (importlib.util.find_spec), not imported here."""
     if importlib.util.find_spec(library) is None:
-        reason = f"{library} {MISSING}: {INSTALL.get(library, f'pip install {library}')}"
-        if os.environ.get(REQUIRE_ENV):
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+        missing(library)
+
+
+def missing(library: str, *, allow_module_level: bool = False):
+    """Skip, or where RNNCHECK_REQUIRE_BACKENDS is set fail, saying that `library` is missing and how to install it."""
+    reason = f"{library} {MISSING}: {INSTALL.get(library, f'pip install {library}')}"
+    if os.environ.get(REQUIRE_ENV):
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason, allow_module_level=allow_module_level)
 
 
 def keep_triton_out() -> None:
