@@ -2,6 +2,9 @@
     dev   the default on a workstation: quick, randomized
     ci    Hypothesis's built-in one (derandomized, no deadline, no database), loaded where Hypothesis detects CI
     fuzz  thousands of random examples per property (RNNCHECK_FUZZ_EXAMPLES, default 2000); run it with -n auto
+
+Whatever the profile, a draw depends on its seed and strategy only: Hypothesis's pool of "local constants" is kept
+empty (no_local_constants), as it already is for an installed wheel.
 """
 
 from __future__ import annotations
@@ -33,6 +36,34 @@ def example_database(*, in_ci: bool):
     return MultiplexedDatabase(local, ReadOnlyDatabase(nightly))
 
 
+def no_local_constants() -> None:
+    """Keep Hypothesis from drawing constants found in the source of the modules imported so far.
+
+    Hypothesis (6.131 on) sometimes draws a literal from a "local" module's source, one outside site-packages and
+    not a test file: a checkout's rnncheck, not an installed wheel's. That pool grows with each import, so the
+    same derandomized property drew other examples in a checkout than from the wheel, and in one process than in
+    another that imported in another order (a divergence that one CI column found and another did not). Kept
+    empty, every run draws what the wheel draws. Hypothesis has no setting for this: its provider's one function
+    is replaced, and RuntimeError names a Hypothesis that no longer has it.
+    """
+    from hypothesis.internal.conjecture import providers
+
+    if not hasattr(providers, "_get_local_constants") or not hasattr(providers, "Constants"):
+        raise RuntimeError(
+            f"hypothesis {hypothesis_version()}: hypothesis.internal.conjecture.providers has no "
+            "_get_local_constants to replace; rnncheck.conformance.profiles.no_local_constants needs updating"
+        )
+    empty = providers.Constants()
+    providers._get_local_constants = lambda: empty
+    providers.CONSTANTS_CACHE.cache.clear()  # pools computed before this call
+
+
+def hypothesis_version() -> str:
+    import hypothesis
+
+    return hypothesis.__version__
+
+
 def register() -> None:
     """Register dev, ci (50 examples) and fuzz, and load ci where Hypothesis detected CI, else dev. Once a process:
     a later call keeps what was loaded (a --hypothesis-profile given to pytest, say)."""
@@ -40,6 +71,7 @@ def register() -> None:
     if _registered:
         return
     _registered = True
+    no_local_constants()
     # Hypothesis has already loaded its built-in "ci" profile if it detected a CI system (CI, GITHUB_ACTIONS, ...).
     in_ci = settings.get_current_profile_name() == "ci"
     database = example_database(in_ci=in_ci)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+
 import pytest
-from hypothesis import given
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
 
 from rnncheck.cells import cell as cell_facts
 from rnncheck.conformance.strategies import layer_specs, past_changes, sequence_cases, shape_cases, softmax_head_cases
@@ -65,3 +69,30 @@ def test_softmax_head_cases_label_every_sequence_within_the_classes(head_case):
 def test_nonsense_bounds_are_refused_up_front(strategy, bounds):
     with pytest.raises(ValueError, match="need 1 <= min <= max"):
         strategy(**bounds)
+
+
+def test_a_derandomized_draw_does_not_depend_on_the_modules_imported(tmp_path):
+    # Hypothesis would sometimes draw a literal of a newly imported local module (profiles.no_local_constants):
+    # here fifty integers no strategy would otherwise favour.
+    def draws() -> list[int]:
+        seen = []
+
+        @settings(derandomize=True, max_examples=300, database=None, phases=[Phase.generate])
+        @given(st.integers(-(10**6), 10**6))
+        def collect(n):
+            seen.append(n)
+
+        collect()
+        return seen
+
+    before = draws()
+    (tmp_path / "pool_of_constants.py").write_text(f"VALUES = {[123457 + 7 * i for i in range(50)]}\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        importlib.import_module("pool_of_constants")
+        after = draws()
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("pool_of_constants", None)
+    assert len(before) == 300
+    assert after == before, f"{sum(n >= 123457 for n in after)} draws came from the new module's constants"
