@@ -15,7 +15,9 @@ CustomCellMismatch with the smallest failing case Hypothesis finds where they di
 The loop is keras.layers.RNN's, as documented: steps in time order (from the end with go_backwards); a masked step
 keeps every state and repeats the previous output (zeros before the first real step); with return_sequences the
 output of every step, else the last; the states the layer starts from are the initial state drawn or, without one,
-the layer's own (zeros, or the cell's get_initial_state). Hypothesis is the `test` extra: pip install "rnncheck[test]".
+the layer's own (zeros, or the cell's get_initial_state). On jax the layer is called through one jitted call per
+layer (rnncheck.compiled), as Keras's predict calls it: its lax.scan traces the cell either way. Hypothesis is the
+`test` extra: pip install "rnncheck[test]".
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # as rnncheck.model: quiet T
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from rnncheck import compiled  # noqa: E402
 from rnncheck.checks import check_positive, check_size  # noqa: E402
 
 OPTIONS = ("return_sequences", "go_backwards", "mask", "initial_state")  # what check_custom_cell draws by default
@@ -215,7 +218,8 @@ def _check_case(layer: keras.layers.RNN, step: Step, case: CustomCellCase, *, rt
     if case.initial_state is not None:
         call["initial_state"] = list(case.initial_state)
     try:
-        returned = [np.asarray(keras.ops.convert_to_numpy(keras.ops.stop_gradient(t))) for t in layer(case.x, **call)]
+        returned = [np.asarray(keras.ops.convert_to_numpy(keras.ops.stop_gradient(t)))
+                    for t in compiled.call(layer, case.x, **call)]  # fmt: skip
     except Exception as error:
         raise CustomCellMismatch(f"keras.layers.RNN(cell) raised {type(error).__name__}: {error}", case) from error
     if case.initial_state is not None:
