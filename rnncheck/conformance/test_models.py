@@ -139,7 +139,7 @@ def assert_model_close(actual, expected, arguments) -> None:
 
 def masked_model_outputs(case: MaskedModelCase, api: str) -> list[np.ndarray]:
     model, _, _ = keras_model(case, api)
-    return as_numpy(model(case.inputs))
+    return as_numpy(compiled.call(model, case.inputs))
 
 
 MASKED_MODEL_MATCHES_REFERENCE = divergences.Property(
@@ -617,7 +617,7 @@ def stacked_cells_call(case: StackedCellsCase) -> dict:
 
 def stacked_cells_outputs(case: StackedCellsCase) -> list[np.ndarray]:
     """[output, each cell's states in order], flattened."""
-    return as_numpy(keras.tree.flatten(stacked_cells_layer(case)(case.x, **stacked_cells_call(case))))
+    return as_numpy(keras.tree.flatten(compiled.call(stacked_cells_layer(case), case.x, **stacked_cells_call(case))))
 
 
 def reference_stacked_cells(case: StackedCellsCase, loop=divergences.as_documented) -> list[np.ndarray]:
