@@ -46,22 +46,17 @@ def no_local_constants() -> None:
     empty, every run draws what the wheel draws. Hypothesis has no setting for this: its provider's one function
     is replaced, and RuntimeError names a Hypothesis that no longer has it.
     """
+    import hypothesis
     from hypothesis.internal.conjecture import providers
 
     if not hasattr(providers, "_get_local_constants") or not hasattr(providers, "Constants"):
         raise RuntimeError(
-            f"hypothesis {hypothesis_version()}: hypothesis.internal.conjecture.providers has no "
+            f"hypothesis {hypothesis.__version__}: hypothesis.internal.conjecture.providers has no "
             "_get_local_constants to replace; rnncheck.conformance.profiles.no_local_constants needs updating"
         )
     empty = providers.Constants()
     providers._get_local_constants = lambda: empty
     providers.CONSTANTS_CACHE.cache.clear()  # pools computed before this call
-
-
-def hypothesis_version() -> str:
-    import hypothesis
-
-    return hypothesis.__version__
 
 
 def register() -> None:

@@ -71,7 +71,7 @@ def test_nonsense_bounds_are_refused_up_front(strategy, bounds):
         strategy(**bounds)
 
 
-def test_a_derandomized_draw_does_not_depend_on_the_modules_imported(tmp_path):
+def test_a_derandomized_draw_does_not_depend_on_the_modules_imported(tmp_path, monkeypatch):
     # Hypothesis would sometimes draw a literal of a newly imported local module (profiles.no_local_constants):
     # here fifty integers no strategy would otherwise favour.
     def draws() -> list[int]:
@@ -87,12 +87,11 @@ def test_a_derandomized_draw_does_not_depend_on_the_modules_imported(tmp_path):
 
     before = draws()
     (tmp_path / "pool_of_constants.py").write_text(f"VALUES = {[123457 + 7 * i for i in range(50)]}\n")
-    sys.path.insert(0, str(tmp_path))
+    monkeypatch.syspath_prepend(tmp_path)
     try:
         importlib.import_module("pool_of_constants")
         after = draws()
     finally:
-        sys.path.remove(str(tmp_path))
         sys.modules.pop("pool_of_constants", None)
     assert len(before) == 300
     assert after == before, f"{sum(n >= 123457 for n in after)} draws came from the new module's constants"
