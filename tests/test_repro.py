@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import itertools
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rnncheck import repro
@@ -54,6 +57,10 @@ PRINTS = {
     "tensorflow-cpu-conv-channels-first": (
         "UnimplementedError: The Conv2D op currently only supports the NHWC tensor format on the CPU",
         "output of shape (1, 1, 2)",
+    ),
+    "tensorflow-onednn-conv-one-column": (
+        "conv: 2 of 4 values wrong; ConvLSTM2D: 2 of 4 h wrong (row 1 of each image)",
+        "conv: every value 2.0; ConvLSTM2D: every h the same (0.6083)",
     ),
     "jax-onnx-export-reverse-scan": (
         "NotImplementedError: Reverse scan is not supported in IR pipeline.",
@@ -108,6 +115,58 @@ def test_script_still_shows_the_divergence(cause_id, backend, tmp_path):
     assert f"backend {backend}" in lines[0], output
     assert any(line.startswith("Keras:") and keras_answer in line for line in lines), output
     assert any(line.startswith("documented:") and documented in line for line in lines), output
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="TensorFlow's oneDNN switch is x86's")
+@pytest.mark.parametrize(("onednn", "holds"), [("0", True), ("1", False)])
+def test_the_conv_cause_holds_exactly_where_tensorflow_runs_without_onednn(onednn, holds):
+    check = "import sys; from rnncheck.conformance.causes import CAUSES; "
+    check += "sys.exit(0 if CAUSES['tensorflow-cpu-conv-channels-first'].holds_here() else 3)"
+    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": onednn, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == (0 if holds else 3), f"TF_ENABLE_ONEDNN_OPTS={onednn}: {result.stderr[-2000:]}"
+
+
+def numpy_conv(x, kernel, strides, padding):
+    """A 2-D NHWC convolution, "valid" or "same" (TensorFlow's padding: the odd pixel after)."""
+    (rows, columns), (kr, kc), (sr, sc) = x.shape[1:3], kernel.shape[:2], strides
+    if padding == "same":
+        out = -(-rows // sr), -(-columns // sc)
+        pr, pc = max((out[0] - 1) * sr + kr - rows, 0), max((out[1] - 1) * sc + kc - columns, 0)
+        x = np.pad(x, ((0, 0), (pr // 2, pr - pr // 2), (pc // 2, pc - pc // 2), (0, 0)))
+    else:
+        out = (rows - kr) // sr + 1, (columns - kc) // sc + 1
+    y = np.zeros((x.shape[0], *out, kernel.shape[-1]))
+    for i, j in np.ndindex(*out):
+        y[:, i, j] = np.einsum("bhwc,hwcf->bf", x[:, i * sr : i * sr + kr, j * sc : j * sc + kc], kernel)
+    return y
+
+
+def test_onednn_misreads_exactly_the_convolutions_its_region_names_after_their_first_row():
+    import tensorflow as tf
+
+    from rnncheck.conformance.causes import onednn_misreads_conv, tensorflow_runs_onednn
+
+    rng = np.random.default_rng(0)
+    wrong, named = set(), set()
+    grid = [1, 2, 3], [1, 2, 3], range(1, 6), [1, 2], [1, 2], [1, 3], [1, 2], [1, 3], ["valid", "same"]
+    for batch, rows, columns, channels, kr, kc, sr, sc, padding in itertools.product(*grid):
+        if padding == "valid" and (kr > rows or kc > columns):
+            continue
+        shape = (batch, rows, columns, channels, kr, kc, sr, sc, padding)
+        x = rng.standard_normal((batch, rows, columns, channels)).astype(np.float32)
+        kernel = rng.standard_normal((kr, kc, channels, 2)).astype(np.float32)
+        actual = tf.nn.convolution(x, kernel, strides=(sr, sc), padding=padding.upper()).numpy()
+        expected = numpy_conv(x, kernel, (sr, sc), padding)  # (batch, rows, columns, 2)
+        if not np.allclose(actual, expected, atol=1e-4):
+            wrong.add(shape)
+            assert np.allclose(actual[:, 0], expected[:, 0], atol=1e-4), f"{shape}: row 0 wrong too"
+        region = dict(batch=batch, spatial=(rows, columns), channels=channels, kernel_size=(kr, kc))
+        if onednn_misreads_conv(**region, strides=(sr, sc), padding=padding):
+            named.add(shape)
+    assert named, "the grid holds none of the region"
+    expected = named if tensorflow_runs_onednn() else set()
+    assert wrong == expected, f"wrong, not named: {sorted(wrong - expected)}; named, right: {sorted(expected - wrong)}"
 
 
 @pytest.mark.parametrize("cause_id", repro.CAUSE_IDS)

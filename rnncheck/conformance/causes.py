@@ -14,6 +14,7 @@ ONNXRUNTIME_CAUSES, likewise, holds onnxruntime's (each a reading: the case as o
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,83 @@ import numpy as np
 
 from rnncheck.activations import ACTIVATIONS
 
+
+@functools.cache
+def tensorflow_runs_onednn() -> bool:
+    """Where TensorFlow runs its CPU convolutions through oneDNN: on by default on x86 CPUs with AVX512-VNNI,
+    AVX512-BF16 or AMX, TF_ENABLE_ONEDNN_OPTS=0 or 1 decides (seen: an NCHW Conv2D runs, which only oneDNN's does)."""
+    import tensorflow as tf
+
+    try:
+        with tf.device("/CPU:0"):
+            tf.nn.convolution(tf.zeros((1, 1, 1, 1)), tf.zeros((1, 1, 1, 1)), data_format="NCHW")
+    except tf.errors.UnimplementedError:
+        return False
+    return True
+
+
+def tensorflow_runs_without_onednn() -> bool:
+    """Where TensorFlow's own CPU Conv2D runs, which takes NHWC only: oneDNN off (see tensorflow_runs_onednn)."""
+    return not tensorflow_runs_onednn()
+
+
+def onednn_misreads_conv(*, batch: int, spatial, channels: int, kernel_size, strides, padding: str) -> bool:
+    """Where TensorFlow's oneDNN Conv2D returns wrong rows: a batch of 2 or more, 1 input channel, strides (1, s)
+    with s >= 2, a kernel 2 or more wide, 1 output column and 2 or more output rows, unless kernel width = s = input
+    width (exactly the wrong shapes among 29,556 run: tests/test_repro.py checks it on this machine)."""
+    from rnncheck.cells.convlstm import conv_output_size
+
+    if len(spatial) != 2:
+        return False
+    (rows, columns), (kernel_rows, kernel_columns), (row_stride, column_stride) = spatial, kernel_size, strides
+    out_rows = conv_output_size(rows, kernel_rows, stride=row_stride, dilation=1, padding=padding)
+    out_columns = conv_output_size(columns, kernel_columns, stride=column_stride, dilation=1, padding=padding)
+    return (
+        batch >= 2 and channels == 1 and row_stride == 1 and column_stride >= 2 and kernel_columns >= 2
+        and out_columns == 1 and out_rows >= 2 and not kernel_columns == column_stride == columns
+    )  # fmt: skip
+
+
+@functools.cache
+def onednn_misconvolves(*, batch, spatial, channels, kernel_size, filters, strides, dilations, padding, data_format):
+    """Where Keras's convolution on tensorflow (keras.ops.conv, as ConvLSTM's cell calls it) of this geometry
+    disagrees with NumPy's on random inputs: the 3-D region of the oneDNN cause, which is not characterized."""
+    import keras
+
+    from rnncheck.cells.convlstm import _Conv
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, *spatial, channels)).astype(np.float32)  # (batch, *spatial, C)
+    w = rng.standard_normal((*kernel_size, channels, filters)).astype(np.float32)
+    expected = _Conv(spatial, kernel_size, strides=strides, dilations=dilations, padding=padding).forward(x, w)
+    first = data_format == "channels_first"
+    given = np.moveaxis(x, -1, 1) if first else x
+    options = dict(strides=strides, padding=padding, data_format=data_format, dilation_rate=dilations)
+    actual = np.asarray(keras.ops.conv(given, w, **options))
+    actual = np.moveaxis(actual, 1, -1) if first else actual
+    return not np.allclose(actual, expected, rtol=1e-4, atol=1e-4)
+
+
+def onednn_first_rows(outputs: list, case) -> list:
+    """What a ConvLSTM2D gets right where oneDNN misreads its input convolution (whose later rows read other rows or
+    uninitialized memory, run to run): row 0 of each image, at every step with a kernel 1 high (the recurrent
+    convolution then reads row 0 alone), else at the first step only: [output, h, c] sliced so (rows left empty).
+    ConvLSTM3D: nothing but the shapes, checked before."""
+    first = dict(case.cell_options).get("data_format") == "channels_first"
+    row = -2 if first else -3  # (..., F, rows, columns) or (..., rows, columns, F)
+    if case.kernel.ndim != 4:  # ConvLSTM3D: which part oneDNN gets right is not characterized; the shapes only
+        return [a[..., :0] for a in outputs]
+    time = case.x.shape[1]
+    if case.kernel.shape[0] == 1 or time == 1:
+        return [np.take(a, [0], axis=row) for a in outputs]
+    keep = [np.take(a, [], axis=row) for a in outputs]
+    if case.return_sequences:  # (batch, time, ...): the first step run is index 0, go_backwards or not
+        keep[0] = np.take(outputs[0][:, :1], [0], axis=row)
+    return keep
+
+
 Loop = Callable[[Callable], Callable]  # a reference layer function -> that layer as one backend's loop runs it
+Agreement = Callable[[list, Any], list]  # (outputs, case) -> the part of each output the framework gets right
 Reading = Callable[..., Any]  # (case, backend) -> the case as that Keras backend reads it (ONNX_CAUSES: (case))
 
 
@@ -301,6 +378,12 @@ class Cause:
     match: str = ""  # with a message matching this,
     returns: str = ""  # or returns this, which no model computes: the documented check must fail there
     needs: tuple[str, ...] = ()  # what its example needs besides Keras and NumPy (an exporter, onnxruntime)
+    agrees: Agreement | None = field(default=None, repr=False)  # or, its answer undefined in part, agrees on this
+    machine: Callable[[], bool] | None = field(default=None, repr=False)  # holds only where this returns True
+
+    def holds_here(self) -> bool:
+        """Whether the cause can hold on this machine (its `machine` check, which may import its backend)."""
+        return self.machine is None or self.machine()
 
     @property
     def backend(self) -> str:
@@ -311,7 +394,7 @@ class Cause:
         if self.raises:
             keras = {"raises": self.raises.__name__, "match": self.match}
         elif self.returns:
-            keras = {"returns": self.returns}
+            keras = {"returns": self.returns} | ({"agrees": self.agrees.__name__} if self.agrees else {})
         else:
             keras = {"loop": self.loop.__name__} if self.loop else {"reads": self.reads.__name__}
         return {
@@ -325,6 +408,7 @@ class Cause:
             "upstream": self.upstream,
             "report": f"docs/upstream/{self.id}.md",
             "needs": list(self.needs),
+            "machine": (self.machine.__doc__ or "").strip().splitlines()[0] if self.machine else "",
         }
 
 
@@ -496,7 +580,8 @@ CAUSES: dict[str, Cause] = {
             id="tensorflow-cpu-conv-channels-first",
             backends=("tensorflow",),
             summary="ConvLSTM1D and ConvLSTM2D with data_format='channels_first' raise UnimplementedError on a "
-            "CPU (TensorFlow's Conv2D kernel takes NHWC only there); ConvLSTM3D runs",
+            "CPU where TensorFlow runs without oneDNN (its own Conv2D kernel takes NHWC only there); ConvLSTM3D "
+            "runs",
             documented="the reference: ConvLSTM1D's and ConvLSTM2D's docstrings take data_format "
             "'channels_last' or 'channels_first', as jax and torch run both; Keras already compiles the 3D "
             "channels_first convolution with XLA for the same CPU gap (backend/tensorflow/nn.py:843)",
@@ -506,6 +591,24 @@ CAUSES: dict[str, Cause] = {
             releases=("3.3.0", "3.9.2", "3.15.1"),
             raises=Exception,  # tensorflow.errors.UnimplementedError; this module imports no framework
             match="only supports the NHWC tensor format on the CPU",
+            machine=tensorflow_runs_without_onednn,
+        ),
+        Cause(
+            id="tensorflow-onednn-conv-one-column",
+            backends=("tensorflow",),
+            summary="ConvLSTM2D where TensorFlow runs oneDNN: with 1 input channel, strides (1, s >= 2), a kernel 2 "
+            "or more wide, one output column and a batch of 2 or more, every output row after an image's first is "
+            "wrong (zeros, another row's window, or uninitialized memory)",
+            documented="the reference: ConvLSTM2D's and Conv2D's docstrings; TensorFlow without oneDNN "
+            "(TF_ENABLE_ONEDNN_OPTS=0), jax and torch compute it, and oneDNN itself for a batch of 1",
+            upstream="TensorFlow's oneDNN Conv2D, not Keras (backend/tensorflow/nn.py:conv passes its arguments "
+            "to tf.nn.convolution unchanged): tf.nn.convolution of ones (2, 2, 3, 1) with a (1, 2, 1, 1) kernel, "
+            "strides (1, 2), 'VALID' returns row 1 of each image wrong; the rows it returns are the windows at row "
+            "i * s, as if the column stride were the row stride too",
+            releases=("3.15.1",),
+            returns="an image's output rows after the first wrong",
+            agrees=onednn_first_rows,
+            machine=tensorflow_runs_onednn,
         ),
         Cause(
             id="jax-onnx-export-reverse-scan",

@@ -2,7 +2,9 @@
 docstrings), and jax and torch run it, but on a CPU TensorFlow's Conv2D kernel implements only NHWC: the layer
 raises UnimplementedError ("The Conv2D op currently only supports the NHWC tensor format on the CPU"). Keras
 already routes the 3D channels_first convolution through XLA for the same gap (keras/src/backend/tensorflow/
-nn.py:843-850); ConvLSTM3D runs.
+nn.py:843-850); ConvLSTM3D runs. TensorFlow runs NCHW on the CPU only through oneDNN, which it turns on by
+default on x86 CPUs with AVX512-VNNI, AVX512-BF16 or AMX: this script turns it off (TF_ENABLE_ONEDNN_OPTS=0, unless
+set), so it shows the bug on any CPU; TF_ENABLE_ONEDNN_OPTS=1 shows the layer running where oneDNN can run it.
 
 Run: python tensorflow_cpu_conv_channels_first.py
 (exit 1: the bug is there; exit 0: fixed)
@@ -12,6 +14,7 @@ import os
 import sys
 
 os.environ["KERAS_BACKEND"] = "tensorflow"
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN would run NCHW where the CPU has its instructions
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # TensorFlow 2.21 still writes two INFO lines to stderr on import
 
 import keras  # noqa: E402
