@@ -39,7 +39,8 @@ def tensorflow_runs_onednn() -> bool:
 
 
 def tensorflow_runs_without_onednn() -> bool:
-    """Where TensorFlow's own CPU Conv2D runs, which takes NHWC only: oneDNN off (see tensorflow_runs_onednn)."""
+    """Where TensorFlow's own CPU Conv2D runs, which takes NHWC only: oneDNN off (by default on x86 CPUs without
+    AVX512-VNNI, AVX512-BF16 or AMX; TF_ENABLE_ONEDNN_OPTS=0 or 1 decides)."""
     return not tensorflow_runs_onednn()
 
 
@@ -408,7 +409,7 @@ class Cause:
             "upstream": self.upstream,
             "report": f"docs/upstream/{self.id}.md",
             "needs": list(self.needs),
-            "machine": (self.machine.__doc__ or "").strip().splitlines()[0] if self.machine else "",
+            "machine": " ".join((self.machine.__doc__ or self.machine.__name__).split()) if self.machine else "",
         }
 
 
@@ -598,7 +599,8 @@ CAUSES: dict[str, Cause] = {
             backends=("tensorflow",),
             summary="ConvLSTM2D where TensorFlow runs oneDNN: with 1 input channel, strides (1, s >= 2), a kernel 2 "
             "or more wide, one output column and a batch of 2 or more, every output row after an image's first is "
-            "wrong (zeros, another row's window, or uninitialized memory)",
+            "wrong (zeros, another row's window, or uninitialized memory); ConvLSTM3D too, in a region not "
+            "characterized (fuzzing found strides (1, 1, 2) on one image)",
             documented="the reference: ConvLSTM2D's and Conv2D's docstrings; TensorFlow without oneDNN "
             "(TF_ENABLE_ONEDNN_OPTS=0), jax and torch compute it, and oneDNN itself for a batch of 1",
             upstream="TensorFlow's oneDNN Conv2D, not Keras (backend/tensorflow/nn.py:conv passes its arguments "
