@@ -39,12 +39,14 @@ def in_column(framework: str, test: str) -> bool:
 
 def junit_causes(junit: str, framework: str) -> set[str]:
     """The causes the checkout's pytest found in `framework`'s column (its files, on the default backend)."""
-    found = set()
-    for outcome in read_junit(Path(junit)):
-        test = outcome.test.removeprefix("rnncheck/")
-        if outcome.status == "divergence" and test.startswith("conformance/") and in_column(framework, test):
-            found |= {m.group(1)} if (m := TAG.search(outcome.message)) else set()
-    return found
+    reasons = (
+        outcome.message
+        for outcome in read_junit(Path(junit))
+        if outcome.status == "divergence"
+        and outcome.test.removeprefix("rnncheck/").startswith("conformance/")
+        and in_column(framework, outcome.test)
+    )
+    return {m.group(1) for reason in reasons if (m := TAG.search(reason))}
 
 
 def matrix_causes(text: str, framework: str) -> set[str]:
