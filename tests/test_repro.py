@@ -127,24 +127,10 @@ def test_the_conv_cause_holds_exactly_where_tensorflow_runs_without_onednn(onedn
     assert result.returncode == (0 if holds else 3), f"TF_ENABLE_ONEDNN_OPTS={onednn}: {result.stderr[-2000:]}"
 
 
-def numpy_conv(x, kernel, strides, padding):
-    """A 2-D NHWC convolution, "valid" or "same" (TensorFlow's padding: the odd pixel after)."""
-    (rows, columns), (kr, kc), (sr, sc) = x.shape[1:3], kernel.shape[:2], strides
-    if padding == "same":
-        out = -(-rows // sr), -(-columns // sc)
-        pr, pc = max((out[0] - 1) * sr + kr - rows, 0), max((out[1] - 1) * sc + kc - columns, 0)
-        x = np.pad(x, ((0, 0), (pr // 2, pr - pr // 2), (pc // 2, pc - pc // 2), (0, 0)))
-    else:
-        out = (rows - kr) // sr + 1, (columns - kc) // sc + 1
-    y = np.zeros((x.shape[0], *out, kernel.shape[-1]))
-    for i, j in np.ndindex(*out):
-        y[:, i, j] = np.einsum("bhwc,hwcf->bf", x[:, i * sr : i * sr + kr, j * sc : j * sc + kc], kernel)
-    return y
-
-
 def test_onednn_misreads_exactly_the_convolutions_its_region_names_after_their_first_row():
     import tensorflow as tf
 
+    from rnncheck.cells.convlstm import _Conv
     from rnncheck.conformance.causes import onednn_misreads_conv, tensorflow_runs_onednn
 
     rng = np.random.default_rng(0)
@@ -157,7 +143,8 @@ def test_onednn_misreads_exactly_the_convolutions_its_region_names_after_their_f
         x = rng.standard_normal((batch, rows, columns, channels)).astype(np.float32)
         kernel = rng.standard_normal((kr, kc, channels, 2)).astype(np.float32)
         actual = tf.nn.convolution(x, kernel, strides=(sr, sc), padding=padding.upper()).numpy()
-        expected = numpy_conv(x, kernel, (sr, sc), padding)  # (batch, rows, columns, 2)
+        conv = _Conv((rows, columns), (kr, kc), strides=(sr, sc), dilations=(1, 1), padding=padding)
+        expected = conv.forward(x, kernel)  # (batch, rows, columns, 2), the reference's convolution
         if not np.allclose(actual, expected, atol=1e-4):
             wrong.add(shape)
             assert np.allclose(actual[:, 0], expected[:, 0], atol=1e-4), f"{shape}: row 0 wrong too"
