@@ -44,6 +44,31 @@ def tensorflow_runs_without_onednn() -> bool:
     return not tensorflow_runs_onednn()
 
 
+AVX512_CORE = ("avx512f", "avx512bw", "avx512vl", "avx512dq")  # oneDNN's avx512_core: the ISA its AVX-512 kernels need
+BELOW_AVX512 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2")  # ONEDNN_MAX_CPU_ISA values that cap it below
+
+
+def onednn_runs_avx512() -> bool:
+    """Whether oneDNN dispatches its AVX-512 kernels here: the CPU lists AVX512_CORE's flags (/proc/cpuinfo; where
+    there is none, False) and ONEDNN_MAX_CPU_ISA (or DNNL_MAX_CPU_ISA) does not cap it below them."""
+    import os
+
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", "ALL")).upper()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return cap not in BELOW_AVX512 and all(flag in flags for flag in AVX512_CORE)
+
+
+def tensorflow_runs_onednn_avx512() -> bool:
+    """Where TensorFlow's CPU convolutions run through oneDNN's AVX-512 kernels: the one-column bug's machine. With
+    oneDNN forced on an AVX2-only CPU (its brg_conv_fwd:avx2 kernel, ONEDNN_VERBOSE=1) the same convolutions are
+    right (tests/test_repro.py runs them)."""
+    return tensorflow_runs_onednn() and onednn_runs_avx512()
+
+
 def onednn_misreads_conv(*, batch: int, spatial, channels: int, kernel_size, strides, padding: str) -> bool:
     """Where TensorFlow's oneDNN Conv2D returns wrong rows: a batch of 2 or more, 1 input channel, strides (1, s)
     with s >= 2, a kernel 2 or more wide, 1 output column and 2 or more output rows, unless kernel width = s = input
@@ -597,12 +622,13 @@ CAUSES: dict[str, Cause] = {
         Cause(
             id="tensorflow-onednn-conv-one-column",
             backends=("tensorflow",),
-            summary="ConvLSTM2D where TensorFlow runs oneDNN: with 1 input channel, strides (1, s >= 2), a kernel 2 "
-            "or more wide, one output column and a batch of 2 or more, every output row after an image's first is "
-            "wrong (zeros, another row's window, or uninitialized memory); ConvLSTM3D too, in a region not "
-            "characterized (fuzzing found strides (1, 1, 2) on one image)",
+            summary="ConvLSTM2D where TensorFlow runs oneDNN's AVX-512 kernels: with 1 input channel, strides "
+            "(1, s >= 2), a kernel 2 or more wide, one output column and a batch of 2 or more, every output row after "
+            "an image's first is wrong (zeros, another row's window, or uninitialized memory); ConvLSTM3D too, in a "
+            "region not characterized (fuzzing found strides (1, 1, 2) on one image)",
             documented="the reference: ConvLSTM2D's and Conv2D's docstrings; TensorFlow without oneDNN "
-            "(TF_ENABLE_ONEDNN_OPTS=0), jax and torch compute it, and oneDNN itself for a batch of 1",
+            "(TF_ENABLE_ONEDNN_OPTS=0), jax and torch compute it, and oneDNN itself for a batch of 1 and with its "
+            "AVX2 kernels (forced on a CPU without AVX-512)",
             upstream="TensorFlow's oneDNN Conv2D, not Keras (backend/tensorflow/nn.py:conv passes its arguments "
             "to tf.nn.convolution unchanged): tf.nn.convolution of ones (2, 2, 3, 1) with a (1, 2, 1, 1) kernel, "
             "strides (1, 2), 'VALID' returns row 1 of each image wrong; the rows it returns are the windows at row "
@@ -610,7 +636,7 @@ CAUSES: dict[str, Cause] = {
             releases=("3.15.1",),
             returns="an image's output rows after the first wrong",
             agrees=onednn_first_rows,
-            machine=tensorflow_runs_onednn,
+            machine=tensorflow_runs_onednn_avx512,
         ),
         Cause(
             id="jax-onnx-export-reverse-scan",

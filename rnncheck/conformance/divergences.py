@@ -38,7 +38,7 @@ from rnncheck.conformance.causes import (
     masking_flushes_subnormals,
     onednn_misconvolves,
     onednn_misreads_conv,
-    tensorflow_runs_onednn,
+    tensorflow_runs_onednn_avx512,
 )
 from rnncheck.conformance.model_strategies import (
     DropoutCase,
@@ -279,8 +279,8 @@ CONV_ONE_COLUMN = SequenceCase(
 
 def _onednn_one_column(case: SequenceCase) -> bool:
     """A ConvLSTM2D whose input convolution oneDNN misreads (causes.onednn_misreads_conv, exact over the shapes
-    run), or a ConvLSTM3D whose input convolution a probe finds wrong where oneDNN runs (its 3-D region is not
-    characterized: causes.onednn_misconvolves)."""
+    run), or a ConvLSTM3D whose input convolution a probe finds wrong where oneDNN's AVX-512 kernels run (its 3-D
+    region is not characterized: causes.onednn_misconvolves)."""
     if case.cell not in ("convlstm2d", "convlstm3d"):
         return False
     options = dict(case.cell_options)
@@ -293,7 +293,7 @@ def _onednn_one_column(case: SequenceCase) -> bool:
     if rank == 2:
         return onednn_misreads_conv(**geometry)
     dilations, data_format = tuple(options.get("dilation_rate", (1,) * rank)), options.get("data_format")
-    return tensorflow_runs_onednn() and onednn_misconvolves(
+    return tensorflow_runs_onednn_avx512() and onednn_misconvolves(
         **geometry, filters=case.kernel.shape[-1], dilations=dilations, data_format=data_format or "channels_last"
     )
 

@@ -3,10 +3,11 @@ with 1 input channel, strides (1, s >= 2), a kernel 2 or more wide and one outpu
 after an image's first wrong, for a batch of 2 or more (zeros, another row's window, or uninitialized memory); a
 batch of 1, and TensorFlow without oneDNN, compute it. ConvLSTM2D, which convolves each step so, returns them.
 TensorFlow turns oneDNN on by default on x86 CPUs with AVX512-VNNI, AVX512-BF16 or AMX: this script turns it on
-(TF_ENABLE_ONEDNN_OPTS=1, unless set); TF_ENABLE_ONEDNN_OPTS=0 shows the right answer.
+(TF_ENABLE_ONEDNN_OPTS=1, unless set); TF_ENABLE_ONEDNN_OPTS=0 shows the right answer, and so does oneDNN on a CPU
+without AVX-512 (its AVX2 kernels are right): the bug needs oneDNN's AVX-512 kernels.
 
 Run: python tensorflow_onednn_conv_one_column.py
-(exit 1: the bug is there; exit 0: fixed)
+(exit 1: the bug is there; exit 0: fixed, or a CPU without AVX-512)
 """
 
 import os
