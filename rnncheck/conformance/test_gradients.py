@@ -218,7 +218,8 @@ def all_steps(gradient_case: GradientCase) -> np.ndarray:
 def untied_dense_model(*, time: int, input_size: int, units: int) -> tuple[keras.Model, list[keras.layers.Dense]]:
     """The unrolled network with its weights untied: T Dense(units, tanh) layers, layer t on [x_t, h_{t-1}]."""
     x = keras.Input((time, input_size))
-    layers = [keras.layers.Dense(units, activation="tanh") for _ in range(time)]
+    # Zeros: the test sets the weights (on jax a random kernel is one more compile per shape).
+    layers = [keras.layers.Dense(units, activation="tanh", kernel_initializer="zeros") for _ in range(time)]
     h = keras.ops.repeat(keras.ops.zeros_like(x[:, 0, :1]), units, axis=-1)  # h_0 = 0, (batch, units)
     outputs = []
     for t, dense in enumerate(layers):

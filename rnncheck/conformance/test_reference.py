@@ -203,7 +203,8 @@ def test_unrolled_dense_stack_equals_simple_rnn(case):
 def shared_dense_unrolled_model(*, time: int, input_size: int, units: int) -> tuple[keras.Model, keras.layers.Dense]:
     """A Keras model of T applications of ONE Dense(units, tanh) to [x_t, h_{t-1}]: the unrolled network."""
     x = keras.Input((time, input_size))
-    dense = keras.layers.Dense(units, activation="tanh")  # the only weights: (d + u, u) and (u,)
+    # The only weights: (d + u, u) and (u,). Zeros: the test sets them (on jax a random kernel is one more compile).
+    dense = keras.layers.Dense(units, activation="tanh", kernel_initializer="zeros")
     h = keras.ops.repeat(keras.ops.zeros_like(x[:, 0, :1]), units, axis=-1)  # h_0 = 0, (batch, units)
     for t in range(time):
         h = dense(keras.layers.Concatenate()([x[:, t], h]))  # (batch, d + u) -> (batch, u)
