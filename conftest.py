@@ -41,9 +41,9 @@ LONGEST_FILES = (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The files that need the real MNIST (the gate above all) are the longest: run them first, then the other long
-    # ones, so that the other xdist workers fill in around them rather than wait for them at the end (xdist takes
-    # whole files in this order, with --no-loadscope-reorder). The order changes no test's outcome.
+    # The files that need the real MNIST (the gate above all) first, then the other long ones, so that the other
+    # xdist workers fill in around them rather than wait for them at the end (xdist takes whole files in this
+    # order, with --no-loadscope-reorder). The order changes no test's outcome.
     def start(item: pytest.Item) -> tuple[bool, int]:
         path = item.nodeid.split("::")[0]
         rank = LONGEST_FILES.index(path) if path in LONGEST_FILES else len(LONGEST_FILES)
