@@ -39,11 +39,11 @@ OTHERS = [
 ]
 
 
-# pytest, with TensorFlow imported first. Keras imports it lazily under every backend, the first time it serializes
-# a layer (serialization_lib asks whether tf is available): 5.4 s of torch's first Bidirectional example, which
-# the rates below would otherwise count as that property's. Imported here, it is start-up. Keras first: under torch
-# it imports torch, and torch imported after TensorFlow ends the process in a segmentation fault (libtriton, as
-# backends.keep_triton_out says; the suite's conftest, which keeps triton out, is not loaded yet here).
+# pytest, with Keras and TensorFlow imported first. Keras imports TensorFlow lazily under every backend, the first
+# time it serializes a layer (serialization_lib asks whether tf is available): 5.4 s of torch's first Bidirectional
+# example, which the rates below would otherwise count as that property's. Imported here, it is start-up. Keras
+# first: under torch it imports torch, and torch imported after TensorFlow ends the process in a segmentation fault
+# (libtriton, as backends.keep_triton_out says; the suite's conftest, which keeps triton out, is not loaded yet).
 WARM_PYTEST = "import sys, keras, tensorflow, pytest; sys.exit(pytest.main(sys.argv[1:]))"
 
 
