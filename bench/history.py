@@ -51,12 +51,12 @@ import argparse
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
 import tarfile
-import shutil
-import signal
 import tempfile
 import time
 from dataclasses import dataclass, field

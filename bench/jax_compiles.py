@@ -1,6 +1,6 @@
 """Where conform's jax column spends its time: tracing, lowering to HLO and XLA's compiles, by file and by caller.
 
-    python bench/jax_compiles.py [--cache DIR] [--top 15] [-- PYTEST_ARGS...]
+    python bench/jax_compiles.py [--cache DIR] [--top 15] [-- PYTEST_ARGS...]   (-- -k test_reference: one file)
 
 Runs `rnncheck conform --backends jax` (CI=true: the derandomized `ci` profile, as CI runs it) with the
 jax_compile_log plugin beside this script, against a new, empty jax compilation cache unless --cache names one
