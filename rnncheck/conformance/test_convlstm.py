@@ -159,8 +159,9 @@ def test_convlstm_bptt_matches_finite_differences(pair):
         output = reference.function(case.cell)(*arrays[:n], **{**options, "initial_state": states})
         return float(np.sum(output * d_output))
 
+    names = ["x", "kernel", "recurrent_kernel"] + ["bias"] * (case.bias is not None) + ["h0", "c0"][: len(arrays) - n]
     step = 1e-5
-    for analytic, array, name in zip(bptt_list(case, d_output), arrays, ["x", "kernel", "recurrent_kernel", "bias"]):
+    for analytic, array, name in zip(bptt_list(case, d_output), arrays, names, strict=True):
         numeric = np.zeros_like(array)
         for index in np.ndindex(array.shape):
             saved = array[index]
