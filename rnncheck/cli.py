@@ -147,7 +147,10 @@ def parser() -> argparse.ArgumentParser:
         help="Keras backends and other frameworks (default: every one installed)",
     )
     c.add_argument(
-        "--tests", type=existing_path, metavar="PATH", help="a suite's folder (default: the one shipped in rnncheck, rnncheck/conformance)"
+        "--tests",
+        type=existing_path,
+        metavar="PATH",
+        help="a suite's folder (default: the one shipped in rnncheck, rnncheck/conformance)",
     )
     c.add_argument("--require-installed", action="store_true", help="a missing backend or library is a failure (CI)")
     c.add_argument("--json", action="store_true")

@@ -242,7 +242,8 @@ def matrix(runs: list[BackendRun]) -> str:
         lines += ["", "FAILED:"] + [f"  {b}: {o.test}\n      {o.message}" for b, o in failures]
     for run in runs:
         if run.installed and run.outcomes and not run.recorded_release:
-            lines += ["", f"{run.backend}: Keras {run.keras_release or '?'} is not a release the causes were observed on"]
+            release = run.keras_release or "?"
+            lines += ["", f"{run.backend}: Keras {release} is not a release the causes were observed on"]
             for cause in causes_of(run.backend):
                 status = run.cause_status(cause)
                 news = " (news: fixed in this release?)" if status == "gone" else ""

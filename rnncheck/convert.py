@@ -72,7 +72,8 @@ def keras_to_torch(
         state[f"{prefix}weight_hh{suffix}"] = _reorder(recurrent_kernel.T, order)  # (G*u, u)
         if bias:
             (bias,) = bias
-            input_bias, recurrent_bias = (np.broadcast_to(b, bias.shape[-1:]) for b in _input_and_recurrent_bias(cell, bias))
+            both = _input_and_recurrent_bias(cell, bias)
+            input_bias, recurrent_bias = (np.broadcast_to(b, bias.shape[-1:]) for b in both)
             state[f"{prefix}bias_ih{suffix}"] = _reorder(input_bias, order)
             state[f"{prefix}bias_hh{suffix}"] = _reorder(recurrent_bias, order)
     return state

@@ -128,7 +128,8 @@ def recurrent_model(
     nodes.append(helper.make_node(op, node_inputs, inner, name=op.lower(), **attributes))
     if batch_first and transpose_layout:
         nodes.append(helper.make_node("Transpose", [inner[0]], ["Y"], perm=[2, 0, 1, 3]))
-        nodes += [helper.make_node("Transpose", [i], [o], perm=[1, 0, 2]) for i, o in zip(inner[1:], outputs[1:])]
+        states = zip(inner[1:], outputs[1:], strict=True)
+        nodes += [helper.make_node("Transpose", [i], [o], perm=[1, 0, 2]) for i, o in states]
     graph = helper.make_graph(
         nodes, f"{op.lower()}_{direction}", inputs, [tensor("Y", y_dims)] + [tensor(o, state_dims) for o in outputs[1:]]
     )

@@ -19,8 +19,8 @@ import numpy as np
 
 from rnncheck.activations import sigmoid  # noqa: F401  (the reference's sigmoid, kept where it was)
 from rnncheck.cells import MERGE_MODES, Cell
-from rnncheck.cells.cell import Steps
 from rnncheck.cells import cell as cell_facts
+from rnncheck.cells.cell import Steps
 
 LOOP_OPTIONS = ("return_sequences", "return_state", "go_backwards", "initial_state", "mask", "zero_output_for_mask")
 

@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from rnncheck.frameworks import KERAS_BACKENDS
 from rnncheck.config import BACKEND_LIMITS, CLASSIC, GATE, PRESETS, TrainConfig, for_backend
+from rnncheck.frameworks import KERAS_BACKENDS
 
 BAD_VALUES = [
     ("units", 0, ValueError),

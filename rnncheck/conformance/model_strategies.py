@@ -437,7 +437,8 @@ def stateful_cases(*, cell: str | None = None, bidirectional: bool | None = None
                    max_features: int = 3, max_units: int = 3):  # fmt: skip
     """Any cell (or `cell`), plain or Bidirectional (or as `bidirectional` says; every merge mode and None), the
     sequence cut into 1..time chunks, return_sequences on or off, go_backwards (where go_backwards=True allows it;
-    Bidirectional's wrapped layer too) and, with masks=True, a padding pattern per sequence half the time; and states to reset to."""
+    Bidirectional's wrapped layer too) and, with masks=True, a padding pattern per sequence half the time; and states
+    to reset to."""
     _check_bounds(batch=(1, max_batch), time=(1, max_time), features=(1, max_features), units=(1, max_units))
     return _stateful_cases(cell=cell, bidirectional=bidirectional, masks=masks, go_backwards=go_backwards,
                            max_batch=max_batch, max_time=max_time, max_features=max_features,

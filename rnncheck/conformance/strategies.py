@@ -146,7 +146,8 @@ class SequenceCase:
     go_backwards: bool = False
     initial_state: tuple[np.ndarray, ...] | None = None  # each (batch, u), or ConvLSTM's (batch, *spatial_out, u)
     mask: np.ndarray | None = None  # (batch, time) bool
-    cell_options: tuple[tuple[str, object], ...] = ()  # the cell's other options as (name, value): ConvLSTM's strides...
+    # The cell's other options as (name, value): ConvLSTM's strides...
+    cell_options: tuple[tuple[str, object], ...] = ()
 
     @property
     def units(self) -> int:
@@ -233,7 +234,8 @@ def sequence_cases(
     _check_bounds(batch=(1, max_batch), time=(1, max_time), input_size=(1, max_input_size), units=(1, max_units))
     unknown = sorted(set(activations) - set(ACTIVATION_NAMES))
     if unknown:
-        raise ValueError(f"activations: the reference has no {', '.join(unknown)}; it has {', '.join(ACTIVATION_NAMES)}")
+        known = ", ".join(ACTIVATION_NAMES)
+        raise ValueError(f"activations: the reference has no {', '.join(unknown)}; it has {known}")
     return _sequence_cases(
         cell=cell, max_batch=max_batch, max_time=max_time, max_input_size=max_input_size, max_units=max_units,
         options=options, activations=tuple(activations),
@@ -241,7 +243,9 @@ def sequence_cases(
 
 
 @st.composite
-def _sequence_cases(draw, *, cell, max_batch, max_time, max_input_size, max_units, options, activations) -> SequenceCase:
+def _sequence_cases(
+    draw, *, cell, max_batch, max_time, max_input_size, max_units, options, activations
+) -> SequenceCase:
     cell = cell or draw(cells)
     batch, time = draw(st.integers(1, max_batch)), draw(st.integers(1, max_time))
     d, u = draw(st.integers(1, max_input_size)), draw(st.integers(1, max_units))

@@ -25,13 +25,15 @@ def listed(returned) -> list[np.ndarray]:
 def assert_bidirectional_close(actual, expected, arguments) -> None:
     """Keras's Bidirectional (at most 6 units over 6 steps) against the reference, each output named."""
     case = arguments["case"]
-    names = output_names(cell_facts(case.cell).states, count=len(expected), directions=2, merged=case.merge_mode is not None)
+    states, merged = cell_facts(case.cell).states, case.merge_mode is not None
+    names = output_names(states, count=len(expected), directions=2, merged=merged)
     assert_outputs_close(actual, expected, names=names, case=arguments)
 
 
 def assert_stack_close(actual, expected, arguments) -> None:
     """A stack's top output (at most 3 layers of 4 units over 5 steps) against the reference's."""
-    assert_outputs_close(actual, expected, names=[f"output of layer {len(arguments['case'].layers) - 1}"], case=arguments)
+    top = len(arguments["case"].layers) - 1
+    assert_outputs_close(actual, expected, names=[f"output of layer {top}"], case=arguments)
 
 
 def keras_outputs(case: BidirectionalCase, *, unroll: bool) -> list[np.ndarray]:

@@ -145,7 +145,8 @@ def stack_names(case: TorchStackCase) -> list[str]:
     """The whole sequence of the top layer, then each layer's final states, direction by direction."""
     suffixes = ["_forward", "_backward"][: case.directions] if case.bidirectional else [""]
     states = cell_facts(case.cell).states
-    return ["output"] + [f"{state}{s} of layer {k}" for k in range(case.num_layers) for s in suffixes for state in states]
+    layers = range(case.num_layers)
+    return ["output"] + [f"{state}{s} of layer {k}" for k in layers for s in suffixes for state in states]
 
 
 def assert_all_close(actual: list[np.ndarray], expected: list[np.ndarray], case: TorchStackCase) -> None:

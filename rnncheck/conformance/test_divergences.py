@@ -114,7 +114,8 @@ def test_a_differing_state_is_named_with_its_time_step_and_the_case():
     actual = [a.copy() for a in expected]
     actual[0][1, 2, 3] = 1.0  # output, time step 2
     names = output_names(("h", "c"), count=3)
-    with pytest.raises(AssertionError, match=r": output differs .* at index \(1, 2, 3\) \(time step 2\).*\ncase: 'the case'"):
+    message = r": output differs .* at index \(1, 2, 3\) \(time step 2\).*\ncase: 'the case'"
+    with pytest.raises(AssertionError, match=message):
         assert_outputs_close(actual, expected, names=names, case="the case")
     actual = [a.copy() for a in expected]
     actual[2][0, 1] = np.nan
@@ -141,7 +142,9 @@ def test_a_wrong_shape_or_count_is_named():
 
 
 def test_output_names_follow_keras_order():
-    assert output_names(("h", "c"), count=5, directions=2) == ["output", "h_forward", "c_forward", "h_backward", "c_backward"]
+    assert output_names(("h", "c"), count=5, directions=2) == [
+        "output", "h_forward", "c_forward", "h_backward", "c_backward"
+    ]  # fmt: skip
     assert output_names(("h",), count=4, directions=2, merged=False) == [
         "output_forward", "output_backward", "h_forward", "h_backward"
     ]  # fmt: skip

@@ -174,8 +174,8 @@ def operator_cases(
     lengths: bool | None = None,
 ):
     """A plain layer's case (sequence_cases; direction forward, or reverse: Keras's go_backwards) or a Bidirectional
-    one's (bidirectional_cases), layout 0 or 1, a drawn mask as sequence_lens in 1..time (lengths None: where the case has
-    a mask; True: always; False: never) and Keras's activations with an ONNX equivalent, or its defaults.
+    one's (bidirectional_cases), layout 0 or 1, a drawn mask as sequence_lens in 1..time (lengths None: where the case
+    has a mask; True: always; False: never) and Keras's activations with an ONNX equivalent, or its defaults.
     """
     direction = draw(st.sampled_from(directions), label="direction")
     if direction == "bidirectional":
@@ -839,7 +839,8 @@ def keras_model(case: ModelCase):
     from rnncheck.model import recurrent_layer
 
     layers, count = [], len(case.stack.layers)
-    for k, (layer, backwards, activations) in enumerate(zip(case.stack.layers, case.go_backwards, case.activations)):
+    each = zip(case.stack.layers, case.go_backwards, case.activations, strict=True)
+    for k, (layer, backwards, activations) in enumerate(each):
         built = recurrent_layer(
             layer.cell, units=layer.units, use_bias=layer.forward[2] is not None, reset_after=layer.reset_after,
             bidirectional=layer.backward is not None, merge_mode=layer.merge_mode, zeros=True,
@@ -880,7 +881,10 @@ def _model_pin(cells, *, bidirectional=(), merge_mode="concat", go_backwards=(),
     for k, cell in enumerate(cells):
         gu = cell_facts(cell).gate_count * 2
         bias_shape = cell_facts(cell).bias_shape(2, reset_after=reset_after)
-        direction = lambda: (draw(size, gu), draw(2, gu), draw(*bias_shape))  # noqa: E731
+
+        def direction(size=size, gu=gu, bias_shape=bias_shape):  # one direction's (W, U, b)
+            return draw(size, gu), draw(2, gu), draw(*bias_shape)
+
         both = k in bidirectional
         backward, merge = (direction(), merge_mode) if both else (None, "concat")
         layer = StackedLayer(cell, direction(), backward, reset_after, merge)

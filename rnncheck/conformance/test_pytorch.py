@@ -55,7 +55,8 @@ def reference_stack(case: TorchStackCase, *, mask=None) -> list[np.ndarray]:
     y, states = case.x, []
     for k, weights in enumerate(case.weights):
         per = len(weights) // case.directions
-        directions = [(*weights[i : i + 2], weights[i + 2] if case.use_bias else None) for i in range(0, len(weights), per)]
+        starts = range(0, len(weights), per)
+        directions = [(*weights[i : i + 2], weights[i + 2] if case.use_bias else None) for i in starts]
         if case.projections is not None:  # each direction's P after its bias: the reference's projection
             directions = [(*w, p) for w, p in zip(directions, case.projections[k], strict=True)]
         call = dict(return_sequences=True, return_state=True, mask=mask, **options)
@@ -119,7 +120,8 @@ def test_pytorch_module_matches_reference(case, layout):
         )
     dtype = torch.float64 if layout["float64"] else torch.float32
     module = module_for(case, dtype=dtype, batch_first=layout["batch_first"])
-    actual = run_module(module, case, case.x, dtype=dtype, batch_first=layout["batch_first"], unbatched=layout["unbatched"])
+    batch_first, unbatched = layout["batch_first"], layout["unbatched"]
+    actual = run_module(module, case, case.x, dtype=dtype, batch_first=batch_first, unbatched=unbatched)
     tolerance = "float64" if layout["float64"] else "float32"
     assert_outputs_close(actual, reference_stack(case), names=names(case), tolerance=tolerance, case=(case, layout))
 
@@ -207,9 +209,13 @@ def test_autograd_matches_bptt(case, data):
 
     float64 = data.draw(st.booleans(), label="float64")
     dtype = torch.float64 if float64 else torch.float32
-    case = dataclasses.replace(case, bidirectional=False, weights=(case.weights[0][: len(case.weights[0]) // case.directions],),
-                               initial_state=None if case.initial_state is None else (case.initial_state[0][: len(cell_facts(case.cell).states)],),
-                               projections=None if case.projections is None else (case.projections[0][:1],))  # fmt: skip
+    forward = len(case.weights[0]) // case.directions  # the first direction's weights
+    states = len(cell_facts(case.cell).states)
+    case = dataclasses.replace(
+        case, bidirectional=False, weights=(case.weights[0][:forward],),
+        initial_state=None if case.initial_state is None else (case.initial_state[0][:states],),
+        projections=None if case.projections is None else (case.projections[0][:1],),
+    )  # fmt: skip
     batch, time, _ = case.x.shape
     d_output = data.draw(float32_arrays((batch, time, case.width)), label="d_output")
     module = module_for(case, dtype=dtype)

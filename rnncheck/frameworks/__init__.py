@@ -39,7 +39,8 @@ FRAMEWORKS = {
     "torch": Framework("torch", "torch", 'pip install "rnncheck[backends]"', True, "keras", "keras"),
     # PyTorch's own nn.RNN / nn.GRU / nn.LSTM, its column of conform: its properties and its parameter names.
     "pytorch": Framework(
-        "pytorch", "torch", 'pip install "rnncheck[backends]"', False, "torch", "pytorch", ("test_pytorch.py", "test_torch.py")
+        "pytorch", "torch", 'pip install "rnncheck[backends]"', False, "torch", "pytorch",
+        ("test_pytorch.py", "test_torch.py"),
     ),
     # ONNX's RNN / GRU / LSTM operators in onnxruntime (conformance/test_onnx.py), the converter's graphs, and the
     # graphs torch.onnx.export writes of PyTorch's modules (test_torch_export.py).
