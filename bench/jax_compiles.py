@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         f"conform jax: {wall:.1f} s wall ({report['seconds']} s its pytest), {report['passed']} passed, {known} known"
     )
     tests = sum(r["seconds"] for r in records if r["phase"] == "test")
+    if not tests:
+        sys.exit("no test ran on jax: nothing to profile (are the pytest arguments right?)")
     compiles = [r for r in records if r["phase"] == "compile"]
     print(f"the tests' own time: {tests:.1f} s (summed over the workers)")
     for phase in ("trace", "lower", "compile"):
