@@ -34,8 +34,10 @@ def conform(backends: list[str], pytest_args: list[str], cache: str) -> dict:
     except (ValueError, KeyError):
         sys.exit(f"conform printed no JSON (exit {done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     if done.returncode:
-        failed = {name: run.get("failed") for name, run in report.items() if run.get("failed")}
-        sys.exit(f"conform failed (exit {done.returncode}): failures {failed}")
+        failed = {name: run.get("failures") for name, run in report.items() if run.get("failed")}
+        ran = any(run.get("passed") or run.get("failed") or run.get("divergences") for run in report.values())
+        reason = f"failures {failed}" if failed else "no test failed" if ran else "no test ran (pytest arguments?)"
+        sys.exit(f"conform failed (exit {done.returncode}): {reason}")
     return report
 
 
