@@ -1,12 +1,15 @@
 """pytest plugin of bench/jax_compiles.py: every jax trace, lowering and XLA compile of the run, one JSON line each in
 $RNNCHECK_JAX_COMPILE_LOG (jax.monitoring's duration events), with its test and the rnncheck frame that caused it;
-and each test's own time. Loaded with `-p jax_compile_log`, this folder on PYTHONPATH; inert on other backends."""
+each test's own time; and each compiled.call, with its layer and the structure its jitted call is compiled for.
+Loaded with `-p jax_compile_log`, this folder on PYTHONPATH; inert on other backends."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import traceback
+import weakref
 
 import pytest
 
@@ -43,6 +46,33 @@ def pytest_configure(config):
 
     jax.monitoring.register_event_listener(on_event)
     jax.monitoring.register_event_duration_secs_listener(on_duration)
+    log_layer_calls()
+
+
+def log_layer_calls():
+    """Wrap rnncheck.compiled.call (the suite looks it up on the module at each call) to log each call's layer,
+    numbered, and its structure: class, configuration without the name, and the shapes of inputs and weights."""
+    import keras
+    import numpy as np
+
+    from rnncheck import compiled
+
+    plain, numbers, serial = compiled.call, weakref.WeakKeyDictionary(), itertools.count()
+
+    def shapes(value):
+        return [list(np.shape(t)) for t in keras.tree.flatten(value)]
+
+    def call(layer, inputs, **options):
+        if layer not in numbers:
+            numbers[layer] = next(serial)
+        config = {k: v for k, v in layer.get_config().items() if k != "name"}
+        arguments = sorted((k, v if k == "training" else shapes(v)) for k, v in options.items())
+        weights = [list(v.shape) for v in layer.weights]
+        structure = [type(layer).__qualname__, config, shapes(inputs), arguments, weights]
+        write(phase="layer call", layer=numbers[layer], structure=json.dumps(structure, sort_keys=True, default=str))
+        return plain(layer, inputs, **options)
+
+    compiled.call = call
 
 
 def write(**record):

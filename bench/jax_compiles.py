@@ -5,9 +5,10 @@
 Runs `rnncheck conform --backends jax` (CI=true: the derandomized `ci` profile, as CI runs it) with the
 jax_compile_log plugin beside this script, against a new, empty jax compilation cache unless --cache names one
 (then a compile that the cache holds is a hit: its read, not XLA's work). Prints the tests' own time against the
-time in each phase, then the compiles by file and by the rnncheck frame that asked for them: a jitted layer call
-(rnncheck/compiled.py), a jitted gradient (rnncheck/autodiff.py), or eager operations called from elsewhere, each of
-which jax compiles for every new shape. A failing column ends the script with exit 1: its figures are no figures.
+time in each phase; how many compiles of compiled.call one jitted call shared by equal layers would leave; then
+the compiles by file and by the rnncheck frame that asked for them: a jitted layer call (rnncheck/compiled.py), a
+jitted gradient (rnncheck/autodiff.py), or eager operations called from elsewhere, each of which jax compiles for
+every new shape. A failing column ends the script with exit 1: its figures are no figures.
 """
 
 from __future__ import annotations
@@ -76,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {phase:<8}{len(these):>6} times, {seconds:7.1f} s ({seconds / tests:.0%} of it)")
     hits = [r for r in compiles if r["hit"]]
     print(f"  of the compiles, {len(hits)} read from the cache in {sum(r['seconds'] for r in hits):.1f} s")
+    calls = [r for r in records if r["phase"] == "layer call"]
+    jitted = {(r["layer"], r["structure"]) for r in calls}  # each layer's jitted call compiles once per structure
+    print(f"compiled.call: {len(calls)} calls; {len(jitted)} compiled for a layer and its shapes, "
+          f"{len({s for _, s in jitted})} different structures (one jitted call shared by equal layers)")  # fmt: skip
     total = sum(r["seconds"] for r in compiles) or 1.0
     for title, key in (
         ("compiles by file", lambda r: r["test"].split("::")[0].rsplit("/", 1)[-1]),
