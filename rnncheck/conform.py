@@ -23,6 +23,7 @@ from pathlib import Path
 from rnncheck.frameworks import CLAIMED, FRAMEWORKS, INSTALL, KERAS_BACKENDS  # noqa: F401  (INSTALL: backends.py)
 
 REQUIRE_ENV = "RNNCHECK_REQUIRE_BACKENDS"  # set: a test whose library is missing fails instead of skipping
+VERSIONS_ENV = "RNNCHECK_VERSIONS_JSON"  # where the suite's run writes the versions that ran (its conftest.py)
 MISSING = "not installed"  # what the skip reason of such a test says (tests/backends.py)
 STATUSES = ("passed", "divergence", "failed", "skipped")
 CAUSE_STATUSES = ("holds", "gone", "not tested")  # what a recorded cause did on the Keras release that ran
@@ -165,7 +166,8 @@ def run_backend(backend: str, *, tests: Path, pytest_args: list[str], require_in
     if require_installed:
         env[REQUIRE_ENV] = "1"
     with tempfile.TemporaryDirectory() as folder:
-        junit = Path(folder) / "junit.xml"
+        junit, written = Path(folder) / "junit.xml", Path(folder) / "versions.json"
+        env[VERSIONS_ENV] = str(written)
         command = [sys.executable, "-m", "pytest", *selection(backend, tests), "-q", "-p", "no:cacheprovider"]
         command += [f"--junitxml={junit}"]
         command += PLUGINS + [f"--rootdir={tests.parent}", "-n", str(workers()), "--dist", "loadfile"]
@@ -175,8 +177,10 @@ def run_backend(backend: str, *, tests: Path, pytest_args: list[str], require_in
         )
         seconds = time.perf_counter() - start
         outcomes = read_junit(junit) if junit.is_file() else ()
+        versions = json.loads(written.read_text(encoding="utf-8")) if written.is_file() else None
     output = "" if outcomes else (completed.stdout + completed.stderr)[-2000:]
-    return BackendRun(backend, True, outcomes, seconds, backend_versions(env), completed.returncode, output)
+    versions = versions or backend_versions(env)  # another suite, or a run that never imported Keras
+    return BackendRun(backend, True, outcomes, seconds, versions, completed.returncode, output)
 
 
 def backend_versions(env: dict) -> dict:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is first imported
 
+from rnncheck.conform import VERSIONS_ENV  # noqa: E402  (rnncheck.conform imports no framework)
 from rnncheck.conformance import compilation_cache  # noqa: E402
 
 compilation_cache.share()  # before jax is first imported
@@ -37,3 +41,16 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in WARNINGS:
         if line not in present:
             config.addinivalue_line("filterwarnings", line)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # rnncheck conform asks the run which versions ran, rather than start a process that imports Keras and its
+    # backend again to say it (2-5 s a column). Each process that imported Keras (every xdist worker, or the one
+    # process) writes the same versions, each whole: written aside, then moved into place.
+    path = os.environ.get(VERSIONS_ENV)
+    if path and "keras" in sys.modules:
+        from rnncheck.train import versions
+
+        aside = Path(f"{path}.{os.getpid()}")
+        aside.write_text(json.dumps(versions()), encoding="utf-8")
+        os.replace(aside, path)
