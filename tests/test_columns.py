@@ -18,8 +18,6 @@ from rnncheck import conform
 from rnncheck.conformance.backends import missing
 
 CONVERSIONS = ["-k", "convert", "-n", "0"]  # test_convert_*, test_converted_*: one process (-n 0), not a worker each
-
-
 PROBED = {"probed": "conform started a process to ask for the versions: the run did not write them"}
 
 
