@@ -10,10 +10,21 @@ Keras as it is.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 
-_conv_xla = None
+
+@functools.cache
+def one_xla_function():
+    """The one tf.function every XLA convolution goes through: traced once per input signature, then reused."""
+    import tensorflow as tf
+
+    @tf.function(jit_compile=True)
+    def conv_xla(inputs, kernel, strides, padding, data_format, dilations):
+        return tf.nn.convolution(inputs, kernel, strides, padding, data_format=data_format, dilations=dilations)
+
+    return conv_xla
 
 
 def conv_with_one_xla_function(original):
@@ -22,12 +33,7 @@ def conv_with_one_xla_function(original):
     from keras.src import backend
     from keras.src.backend.tensorflow.nn import _convert_data_format
 
-    global _conv_xla
-    if _conv_xla is None:
-
-        @tf.function(jit_compile=True)
-        def _conv_xla(inputs, kernel, strides, padding, data_format, dilations):
-            return tf.nn.convolution(inputs, kernel, strides, padding, data_format=data_format, dilations=dilations)
+    conv_xla = one_xla_function()
 
     def as_static(value):  # tf.function keys a trace on its Python arguments: tuples, not lists
         return tuple(value) if isinstance(value, list) else value
@@ -39,8 +45,8 @@ def conv_with_one_xla_function(original):
         if not needs_xla:
             return original(inputs, kernel, strides, padding, data_format, dilation_rate)
         tf_data_format = _convert_data_format(data_format, len(inputs.shape))
-        result = _conv_xla(tf.convert_to_tensor(inputs), tf.convert_to_tensor(kernel), as_static(strides),
-                           padding.upper(), tf_data_format, as_static(dilation_rate))  # fmt: skip
+        result = conv_xla(tf.convert_to_tensor(inputs), tf.convert_to_tensor(kernel), as_static(strides),
+                          padding.upper(), tf_data_format, as_static(dilation_rate))  # fmt: skip
         if math.prod(result.shape) == 0 and math.prod(inputs.shape) != 0:  # Keras's own check, as its _conv has it
             raise ValueError(
                 f"The convolution operation resulted in an empty output. Output shape: {result.shape}. This can "
