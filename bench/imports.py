@@ -144,8 +144,8 @@ def repro_scripts(runs: int) -> None:
                         # KERAS_BACKEND set: FIXED imports Keras before the script would choose its backend
                         result = subprocess.run([sys.executable, "-c", wrapper, *argv], cwd=folder, text=True,
                                                 env={**env, "KERAS_BACKEND": backend}, capture_output=True)  # fmt: skip
-                        if f"backend {backend}" not in result.stdout.splitlines()[0]:
-                            raise SystemExit(f"{cause_id} ran on another backend than {backend}: {result.stdout}")
+                        if f"backend {backend}" not in (result.stdout.splitlines() or [""])[0]:
+                            raise SystemExit(f"{cause_id} did not run on {backend}: {result.stdout}{result.stderr}")
                         times.append(time.perf_counter() - start)
                     seconds[how] = statistics.median(times)
                     imported[how] = "TENSORFLOW True" in result.stdout

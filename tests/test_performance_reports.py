@@ -16,10 +16,10 @@ from rnncheck.conformance.backends import require_findable
 
 REPORTS = sorted((Path(__file__).parents[1] / "docs" / "upstream" / "performance").glob("*.md"))
 TIMES = re.compile(r", [\d.]+ ms a call \(median\)| in [\d.]+ ms")
+DIFFER = re.compile(r": \d+ of (\d+) values differ")  # how many the CPU's convolution kernels round otherwise
 # What each report's script needs besides Keras and TensorFlow (the default install): without it, the case is skipped
 # (and fails in CI, RNNCHECK_REQUIRE_BACKENDS).
 NEEDS = {"keras-serialize-imports-tensorflow": ("jax",), "keras-tf-conv-xla-closure": ()}
-DIFFER = re.compile(r": \d+ of (\d+) values differ")  # how many the CPU's convolution kernels round otherwise
 
 
 def invariant(line: str) -> str:
