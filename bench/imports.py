@@ -86,9 +86,17 @@ def parts(backend: str) -> dict[str, tuple[float, str]]:
     return found
 
 
-# The fix suggested upstream, applied from outside, then the script run as its own __main__.
-FIXED = """
+# Run a script as its own __main__; say at exit whether TensorFlow was imported.
+AS_IT_IS = """
 import atexit, runpy, sys
+atexit.register(lambda: print("TENSORFLOW", "tensorflow" in sys.modules))
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+# The same, with the fix suggested upstream applied first, from outside.
+FIXED = (
+    """
+import sys
 from keras.src.saving import serialization_lib
 
 
@@ -105,17 +113,9 @@ class ImportedOnly:
 
 
 serialization_lib.tf = ImportedOnly(serialization_lib.tf)
-atexit.register(lambda: print("TENSORFLOW", "tensorflow" in sys.modules))
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")
 """
-# Run a script as its own __main__; say at exit whether TensorFlow was imported (FIXED says it too).
-AS_IT_IS = """
-import atexit, runpy, sys
-atexit.register(lambda: print("TENSORFLOW", "tensorflow" in sys.modules))
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")
-"""
+    + AS_IT_IS
+)
 
 
 def repro_scripts(runs: int) -> None:
