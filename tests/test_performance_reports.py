@@ -19,7 +19,11 @@ TIMES = re.compile(r", [\d.]+ ms a call \(median\)| in [\d.]+ ms")
 DIFFER = re.compile(r": \d+ of (\d+) values differ")  # how many the CPU's convolution kernels round otherwise
 # What each report's script needs besides Keras and TensorFlow (the default install): without it, the case is skipped
 # (and fails in CI, RNNCHECK_REQUIRE_BACKENDS).
-NEEDS = {"keras-serialize-imports-tensorflow": ("jax",), "keras-tf-conv-xla-closure": ()}
+NEEDS = {
+    "keras-serialize-imports-tensorflow": ("jax",),
+    "keras-tf-conv-xla-closure": (),
+    "ml-dtypes-import-numpy-promoters": (),
+}
 
 
 def invariant(line: str) -> str:
